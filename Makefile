@@ -1,0 +1,34 @@
+# The two commands: `make run` (app on SQLite with demo data) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test setup lint browser clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/flask --app wsgi demo --if-empty
+	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
+
+# Chromium for the browser tests: Debian's package (Playwright cannot download browsers here).
+browser:
+	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "Chromium missing and not root: browser tests will be skipped (run 'sudo apt-get install chromium')."; }
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+test: $(STAMP) browser lint
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,91 @@
+"""Configuration: typed defaults, overridden by ALONGSIDE_* environment variables, then by the
+dict passed to create_app(). Production start fails closed when a secret is missing or weak."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+ENV_PREFIX = "ALONGSIDE_"
+
+# Values that must never be used as a real secret (examples from docs, tests and the demo).
+KNOWN_WEAK_SECRETS = {"", "dev", "change-me", "changeme", "secret", "test", "development", "alongside"}
+
+
+class ConfigError(RuntimeError):
+    """Raised at start-up when the configuration cannot be trusted."""
+
+
+@dataclass
+class Config:
+    ENV: str = "development"  # development | production
+    SECRET_KEY: str = ""  # generated into instance/ on the embedded default
+    DATABASE_URL: str = ""  # empty = SQLite file under instance/
+    TIMEZONE: str = "Europe/London"
+    INSTANCE_PATH: str = ""  # empty = <project>/instance
+    RATELIMIT_STORAGE_URL: str = "memory://"
+    LOGIN_FAILURES_PER_MINUTE: int = 5
+    VAPID_PRIVATE_KEY: str = ""  # PEM text or a path to a PEM file; generated on the embedded default
+    VAPID_SUBJECT: str = "mailto:admin@alongside.invalid"
+    MAX_BATCH_MUTATIONS: int = 500
+    MAX_REQUEST_BYTES: int = 2 * 1024 * 1024
+    AUTO_MIGRATE: bool | None = None  # None = migrate on start on SQLite only
+    HTTPS: bool = False  # behind TLS: Secure cookies and HSTS
+    COORDINATOR_IDLE_MINUTES: int = 30
+    COORDINATOR_ABSOLUTE_HOURS: int = 12
+    TESTING: bool = False
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, overrides: dict | None = None, environ=None) -> Config:
+        environ = os.environ if environ is None else environ
+        cfg = cls()
+        for f in fields(cls):
+            if f.name == "extra":
+                continue
+            raw = environ.get(ENV_PREFIX + f.name)
+            if raw is not None:
+                setattr(cfg, f.name, _coerce(f.name, raw, getattr(cfg, f.name)))
+        for key, value in (overrides or {}).items():
+            if hasattr(cfg, key) and key != "extra":
+                setattr(cfg, key, value)
+            else:
+                cfg.extra[key] = value
+        return cfg
+
+    @property
+    def is_production(self) -> bool:
+        return self.ENV == "production"
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return not self.DATABASE_URL or self.DATABASE_URL.startswith("sqlite")
+
+    def instance_dir(self, default: str) -> Path:
+        return Path(self.INSTANCE_PATH or default)
+
+    def check_production(self) -> None:
+        """Fail closed: production never runs on generated or default secrets."""
+        if not self.is_production:
+            return
+        problems = []
+        if self.SECRET_KEY.strip().lower() in KNOWN_WEAK_SECRETS or len(self.SECRET_KEY) < 32:
+            problems.append("ALONGSIDE_SECRET_KEY must be set to a random value of at least 32 characters")
+        if not self.VAPID_PRIVATE_KEY.strip():
+            problems.append("ALONGSIDE_VAPID_PRIVATE_KEY must be set (PEM text or a path to a PEM file)")
+        if not self.DATABASE_URL:
+            problems.append("ALONGSIDE_DATABASE_URL must be set (postgresql://... for many users)")
+        if problems:
+            raise ConfigError("Alongside will not start in production:\n  - " + "\n  - ".join(problems))
+
+
+def _coerce(name: str, raw: str, default):
+    if isinstance(default, bool) or default is None and name == "AUTO_MIGRATE":
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{ENV_PREFIX}{name} must be a whole number, not {raw!r}") from exc
+    return raw

@@ -1,0 +1,401 @@
+"""peewee models for every record Alongside keeps. Public ids are client-made UUIDs (`uuid`); the
+integer primary keys never leave the server. Times are naive UTC. Domain behaviour lives here."""
+
+from __future__ import annotations
+
+import uuid as uuidlib
+
+import peewee
+from peewee import (
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+    UUIDField,
+)
+
+from .db import database, utcnow
+
+ROLES = ("peer_worker", "coordinator", "admin")
+PERSON_STATUSES = ("active", "paused", "closed")
+VISIT_MODES = {"01": "Face to face", "02": "Telephone", "11": "Video call", "09": "Text message", "98": "Other"}
+VISIT_LOCATIONS = {
+    "A01": "Person's home",
+    "A04": "Other place",
+    "H01": "Day centre",
+    "J01": "Resource centre",
+    "B01": "Community venue",
+    "E01": "Cafe or public place",
+}
+VISIT_ATTENDANCE = {"5": "Attended", "3": "Did not attend", "2": "Cancelled by the person", "4": "Cancelled by us"}
+CONCERN_LEVELS = ("none", "low", "high")
+GOAL_STATUSES = ("active", "achieved", "paused", "closed")
+REFERRAL_STATUSES = ("suggested", "made", "attended", "not_taken_up", "closed")
+
+
+class BaseModel(peewee.Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class SyncedModel(BaseModel):
+    """A record that devices hold: a public UUID, the change-sequence `rev` of its last change,
+    and a tombstone flag so that deletes reach every device."""
+
+    uuid = UUIDField(unique=True, default=uuidlib.uuid4)
+    rev = IntegerField(default=0, index=True)
+    deleted = BooleanField(default=False)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+
+class Team(BaseModel):
+    uuid = UUIDField(unique=True, default=uuidlib.uuid4)
+    name = CharField(max_length=120, unique=True)
+    created_at = DateTimeField(default=utcnow)
+
+
+class User(BaseModel):
+    uuid = UUIDField(unique=True, default=uuidlib.uuid4)
+    email = CharField(max_length=254, unique=True)  # stored lower-case
+    name = CharField(max_length=120)
+    role = CharField(max_length=20, choices=[(r, r) for r in ROLES])
+    team = ForeignKeyField(Team, null=True, backref="users", on_delete="RESTRICT")
+    active = BooleanField(default=True)
+    password_hash = CharField(max_length=255)
+    created_at = DateTimeField(default=utcnow)
+    last_login_at = DateTimeField(null=True)
+
+    # flask-login: the session's id is the server-side session token, not the user's key,
+    # so revoking the token (logout, deactivation) makes any copy of the cookie useless.
+    session = None
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str | None:
+        return self.session.token if self.session else None
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.role in ("coordinator", "admin")
+
+    def public(self) -> dict:
+        return {"id": str(self.uuid), "name": self.name, "role": self.role}
+
+
+class UserSession(BaseModel):
+    """One sign-in. Several may be open at once (phone and laptop); each is revocable on its own."""
+
+    token = CharField(max_length=64, unique=True)
+    user = ForeignKeyField(User, backref="sessions", on_delete="CASCADE")
+    kind = CharField(max_length=10, default="web")  # web | device
+    created_at = DateTimeField(default=utcnow)
+    last_seen_at = DateTimeField(default=utcnow)
+    revoked_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("user", "revoked_at"), False),)
+
+
+class Person(SyncedModel):
+    team = ForeignKeyField(Team, backref="people", on_delete="RESTRICT")
+    display_name = CharField(max_length=120)
+    preferred_contact = CharField(max_length=200, default="")
+    engagement_start = DateField(null=True)
+    planned_end = DateField(null=True)
+    status = CharField(max_length=10, default="active")
+    reminders_opt_in = BooleanField(default=False)
+    added_in_field = BooleanField(default=False)  # a worker met them in the field: coordinator to confirm
+    confirmed_at = DateTimeField(null=True)
+    created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    quiet_hours_start = CharField(max_length=5, null=True)  # "21:00" local; null = organisation default
+    quiet_hours_end = CharField(max_length=5, null=True)
+
+    class Meta:
+        indexes = ((("team", "status"), False),)
+
+    def current_workers(self):
+        return (
+            User.select()
+            .join(CaseloadAssignment, on=CaseloadAssignment.worker)
+            .where(
+                (CaseloadAssignment.person == self)
+                & (CaseloadAssignment.ended_at.is_null())
+            )
+        )
+
+
+class CaseloadAssignment(BaseModel):
+    """Who walks alongside whom, with history. An open row (ended_at null) puts the person in the
+    worker's sync scope; `rev` is stamped when the row starts and again when it ends."""
+
+    person = ForeignKeyField(Person, backref="assignments", on_delete="CASCADE")
+    worker = ForeignKeyField(User, backref="assignments", on_delete="RESTRICT")
+    assigned_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    started_at = DateTimeField(default=utcnow)
+    ended_at = DateTimeField(null=True)
+    rev = IntegerField(default=0, index=True)
+
+    class Meta:
+        indexes = (
+            (("worker", "ended_at"), False),
+            (("person", "ended_at"), False),
+        )
+
+
+class Resource(SyncedModel):
+    """The shared, coordinator-curated directory of community resources."""
+
+    name = CharField(max_length=200)
+    category = CharField(max_length=80, default="")
+    description = TextField(default="")
+    address = TextField(default="")
+    phone = CharField(max_length=60, default="")
+    website = CharField(max_length=500, default="")
+    opening_hours = TextField(default="")
+    area = CharField(max_length=120, default="")
+    archived = BooleanField(default=False)
+
+
+class Visit(SyncedModel):
+    person = ForeignKeyField(Person, backref="visits", on_delete="CASCADE")
+    author = ForeignKeyField(User, backref="visits", on_delete="RESTRICT")
+    started_at = DateTimeField()
+    duration_minutes = IntegerField(default=60)
+    mode = CharField(max_length=2, default="01")
+    location_type = CharField(max_length=3, default="A01")
+    attendance = CharField(max_length=1, default="5")
+    group_session = BooleanField(default=False)
+    notes = TextField(default="")
+    goal_ids = TextField(default="[]")  # JSON list of goal UUIDs discussed
+    wellbeing = IntegerField(null=True)
+    concern = CharField(max_length=4, default="none")
+    concern_notes = TextField(default="")
+    next_visit_at = DateTimeField(null=True)
+    reviewed_at = DateTimeField(null=True)
+    reviewed_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    concern_ack_at = DateTimeField(null=True)
+    concern_ack_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    concern_ack_note = TextField(default="")
+
+    class Meta:
+        indexes = (
+            (("person", "started_at"), False),
+            (("author", "started_at"), False),
+            (("started_at",), False),
+            (("concern", "concern_ack_at"), False),
+        )
+
+
+class Goal(SyncedModel):
+    person = ForeignKeyField(Person, backref="goals", on_delete="CASCADE")
+    created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    title = CharField(max_length=300)
+    life_area = CharField(max_length=60, default="")
+    steps = TextField(default="")
+    status = CharField(max_length=10, default="active")
+    target_date = DateField(null=True)
+    achieved_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("person", "status"), False),)
+
+
+class GoalProgress(SyncedModel):
+    goal = ForeignKeyField(Goal, backref="progress", on_delete="CASCADE")
+    visit = ForeignKeyField(Visit, null=True, backref="progress", on_delete="SET NULL")
+    author = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    rating = IntegerField()
+    note = TextField(default="")
+
+
+class Referral(SyncedModel):
+    person = ForeignKeyField(Person, backref="referrals", on_delete="CASCADE")
+    resource = ForeignKeyField(Resource, backref="referrals", on_delete="RESTRICT")
+    created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    status = CharField(max_length=15, default="suggested")
+    notes = TextField(default="")
+    follow_up_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("person", "status"), False),)
+
+
+class Review(SyncedModel):
+    """A coordinator's feedback on a visit; syncs to the worker's phone and shows on the visit."""
+
+    visit = ForeignKeyField(Visit, backref="reviews", on_delete="CASCADE")
+    reviewer = ForeignKeyField(User, backref="+", on_delete="RESTRICT")
+    comment = TextField(default="")
+
+
+class Device(BaseModel):
+    uuid = UUIDField(unique=True, default=uuidlib.uuid4)
+    user = ForeignKeyField(User, backref="devices", on_delete="CASCADE")
+    name = CharField(max_length=80)
+    created_at = DateTimeField(default=utcnow)
+    last_seen_at = DateTimeField(null=True)
+    last_sync_at = DateTimeField(null=True)
+    revoked_at = DateTimeField(null=True)
+    revoked_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    wrap_key = TextField(null=True)  # per-device key that unwraps the phone's data key after online sign-in
+
+
+class AppliedMutation(BaseModel):
+    """Every mutation a device pushed, once: the unique mutation id is the idempotency key, and the
+    stored outcome is what a re-send is answered with."""
+
+    mutation_id = UUIDField(unique=True)
+    device = ForeignKeyField(Device, backref="mutations", on_delete="CASCADE")
+    user = ForeignKeyField(User, backref="+", on_delete="CASCADE")
+    entity = CharField(max_length=30)
+    record_id = UUIDField()
+    status = CharField(max_length=10)  # applied | conflict | rejected
+    rev = IntegerField(null=True)
+    result = TextField(default="{}")  # JSON: errors, conflict ids
+    created_at = DateTimeField(default=utcnow)
+
+
+class ChangeCounter(BaseModel):
+    """The single change sequence. Incremented inside the writing transaction (row-locked), so revs
+    become visible in commit order and a pull cursor never skips a change."""
+
+    name = CharField(primary_key=True, max_length=30)
+    value = IntegerField(default=0)
+
+
+class Conflict(SyncedModel):
+    """A field value overwritten by a later arrival. Kept so nobody's edit is lost silently."""
+
+    person = ForeignKeyField(Person, null=True, backref="conflicts", on_delete="CASCADE")
+    entity = CharField(max_length=30)
+    record_id = UUIDField()
+    field = CharField(max_length=60)
+    kept_value = TextField(null=True)  # JSON of the value now on the record
+    lost_value = TextField(null=True)  # JSON of the value that was overwritten
+    lost_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    won_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    resolved_at = DateTimeField(null=True)
+    resolved_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+
+    class Meta:
+        indexes = ((("entity", "record_id"), False),)
+
+
+class AuditEvent(BaseModel):
+    """Who did or viewed what, when. Never health details: ids and action names only."""
+
+    at = DateTimeField(default=utcnow, index=True)
+    actor = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    action = CharField(max_length=60)  # e.g. person.view, visit.review, user.deactivate
+    entity = CharField(max_length=30, default="")
+    record_id = CharField(max_length=64, default="")
+    team = ForeignKeyField(Team, null=True, backref="+", on_delete="SET NULL")
+    detail = CharField(max_length=200, default="")
+
+    class Meta:
+        indexes = ((("actor", "at"), False), (("entity", "record_id"), False))
+
+    @classmethod
+    def record(cls, actor, action, entity="", record_id="", team=None, detail=""):
+        return cls.create(
+            actor=actor,
+            action=action,
+            entity=entity,
+            record_id=str(record_id or ""),
+            team=team if team is not None else getattr(actor, "team", None),
+            detail=detail[:200],
+        )
+
+
+# --- reminders for people supported -------------------------------------------------------------
+
+class Invite(BaseModel):
+    """A single-use opt-in link for a person supported. Only the token's hash is stored."""
+
+    token_hash = CharField(max_length=64, unique=True)
+    person = ForeignKeyField(Person, backref="invites", on_delete="CASCADE")
+    created_by = ForeignKeyField(User, backref="+", on_delete="CASCADE")
+    created_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField()
+    used_at = DateTimeField(null=True)
+
+
+class ReminderDevice(BaseModel):
+    """The person's own phone, known by a long-lived random cookie (hash stored), no password."""
+
+    token_hash = CharField(max_length=64, unique=True)
+    person = ForeignKeyField(Person, backref="reminder_devices", on_delete="CASCADE")
+    label = CharField(max_length=80, default="")
+    created_at = DateTimeField(default=utcnow)
+    last_seen_at = DateTimeField(null=True)
+    revoked_at = DateTimeField(null=True)
+
+
+class Consent(BaseModel):
+    person = ForeignKeyField(Person, backref="consents", on_delete="CASCADE")
+    device = ForeignKeyField(ReminderDevice, null=True, backref="consents", on_delete="SET NULL")
+    text_version = CharField(max_length=20)
+    given_at = DateTimeField(default=utcnow)
+    withdrawn_at = DateTimeField(null=True)
+
+
+class PushSubscription(BaseModel):
+    person = ForeignKeyField(Person, backref="push_subscriptions", on_delete="CASCADE")
+    device = ForeignKeyField(ReminderDevice, null=True, backref="subscriptions", on_delete="CASCADE")
+    endpoint = TextField()
+    endpoint_hash = CharField(max_length=64, unique=True)
+    p256dh = CharField(max_length=200)
+    auth = CharField(max_length=100)
+    created_at = DateTimeField(default=utcnow)
+    last_success_at = DateTimeField(null=True)
+
+
+class Reminder(BaseModel):
+    uuid = UUIDField(unique=True, default=uuidlib.uuid4)
+    person = ForeignKeyField(Person, backref="reminders", on_delete="CASCADE")
+    kind = CharField(max_length=20)  # visit_evening | visit_soon | goal_step
+    visit = ForeignKeyField(Visit, null=True, backref="reminders", on_delete="CASCADE")
+    goal = ForeignKeyField(Goal, null=True, backref="reminders", on_delete="CASCADE")
+    created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    body = CharField(max_length=120)
+    send_at = DateTimeField()
+    status = CharField(max_length=10, default="pending")  # pending|sending|sent|failed|missed|cancelled
+    attempts = IntegerField(default=0)
+    next_attempt_at = DateTimeField(null=True)
+    claimed_at = DateTimeField(null=True)
+    sent_at = DateTimeField(null=True)
+    last_error = CharField(max_length=200, default="")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("status", "send_at"), False),)
+
+
+class ReminderDelivery(BaseModel):
+    reminder = ForeignKeyField(Reminder, backref="deliveries", on_delete="CASCADE")
+    subscription = ForeignKeyField(PushSubscription, null=True, backref="deliveries", on_delete="SET NULL")
+    at = DateTimeField(default=utcnow)
+    outcome = CharField(max_length=20)  # delivered | gone | retry | failed
+    http_status = IntegerField(null=True)
+
+
+ALL_MODELS = [
+    Team, User, UserSession, Person, CaseloadAssignment, Resource, Visit, Goal, GoalProgress,
+    Referral, Review, Device, AppliedMutation, ChangeCounter, Conflict, AuditEvent,
+    Invite, ReminderDevice, Consent, PushSubscription, Reminder, ReminderDelivery,
+]

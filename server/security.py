@@ -1,0 +1,121 @@
+"""Deny by default: the one allow-list of public endpoints, CSRF on every write, role checks, and the
+security headers every response carries."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, redirect, request, url_for
+from flask_login import current_user
+
+from .errors import ApiError
+from .extensions import csrf
+
+# Endpoints anyone may reach. Everything else needs a signed-in user.
+PUBLIC_ENDPOINTS = {
+    "static",
+    "health",
+    "auth_api.login",
+    "auth_api.logout",  # signing out without a session is a harmless no-op
+    "web_auth.login",
+    "api-docs.openapi_json",
+}
+# Blueprints that are public as a whole: the app shell (no data in it) and the person supported's pages,
+# which are guarded by their own single-use invite or device cookie instead of a sign-in.
+PUBLIC_BLUEPRINTS = {"pwa", "person_pages"}
+
+# Writes that carry no CSRF token: JSON sign-in (a cross-site form cannot send application/json, and
+# there is no session yet to bind a token to) and the person's push subscribe (guarded by its own cookie).
+CSRF_EXEMPT_ENDPOINTS = {"auth_api.login", "auth_api.logout"}
+CSRF_EXEMPT_BLUEPRINTS: set[str] = set()
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+CSP = "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+NO_STORE_PREFIXES = ("/api/", "/coordinator", "/login", "/logout", "/r/")
+
+
+def is_public(endpoint: str | None) -> bool:
+    if endpoint is None:  # no route matched: let the 404/405 handler answer
+        return True
+    blueprint = endpoint.rsplit(".", 1)[0] if "." in endpoint else None
+    return endpoint in PUBLIC_ENDPOINTS or blueprint in PUBLIC_BLUEPRINTS
+
+
+def _needs_csrf(endpoint: str | None) -> bool:
+    if request.method in SAFE_METHODS or endpoint is None:
+        return False
+    blueprint = endpoint.rsplit(".", 1)[0] if "." in endpoint else None
+    return endpoint not in CSRF_EXEMPT_ENDPOINTS and blueprint not in CSRF_EXEMPT_BLUEPRINTS
+
+
+def enforce_access():
+    endpoint = request.endpoint
+    if not is_public(endpoint) and not current_user.is_authenticated:
+        if request.path.startswith("/api/"):
+            raise ApiError(401, "unauthorized", "Please sign in.")
+        return redirect(url_for("web_auth.login", next=request.full_path if request.query_string else request.path))
+    if _needs_csrf(endpoint):
+        csrf.protect()
+    return None
+
+
+def role_required(*roles: str):
+    """For a view: the signed-in user must hold one of these roles (403 otherwise)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                abort(401)
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def require_role_for_blueprint(bp, *roles: str) -> None:
+    """Every route of this blueprint needs one of these roles (checked after deny-by-default)."""
+
+    @bp.before_request
+    def _check_role():
+        if current_user.is_authenticated and current_user.role not in roles:
+            abort(403)
+
+
+def add_security_headers(response):
+    h = response.headers
+    h.setdefault("Content-Security-Policy", CSP)
+    h["X-Content-Type-Options"] = "nosniff"
+    h["Referrer-Policy"] = "no-referrer"
+    h.setdefault("X-Frame-Options", "DENY")
+    h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    from flask import current_app
+
+    if request.is_secure or current_app.config["ALONGSIDE"].HTTPS:
+        h["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+    if request.path.startswith(NO_STORE_PREFIXES):
+        h["Cache-Control"] = "no-store"
+        h["Pragma"] = "no-cache"
+    return response
+
+
+def init_app(app) -> None:
+    cfg = app.config["ALONGSIDE"]
+    app.config.update(
+        WTF_CSRF_TIME_LIMIT=None,  # valid for the life of the session: a phone may replay its outbox hours later
+        WTF_CSRF_CHECK_DEFAULT=False,  # checked in enforce_access, after the sign-in check
+        WTF_CSRF_SSL_STRICT=False,  # Referrer-Policy: no-referrer means no Referer to check; the token suffices
+        WTF_CSRF_HEADERS=["X-CSRF-Token", "X-CSRFToken"],
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=cfg.HTTPS,
+        SESSION_COOKIE_NAME="alongside_session",
+    )
+    csrf.init_app(app)
+    app.before_request(enforce_access)
+    app.after_request(add_security_headers)

@@ -1,0 +1,207 @@
+"""Shared fixtures. Every test that takes `app` (or anything built on it) runs twice: on SQLite and on
+PostgreSQL. PostgreSQL is optional locally (skipped with a reason) and compulsory when
+ALONGSIDE_REQUIRE_POSTGRES=1 (CI), where its absence fails the run instead."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+
+import peewee
+import pytest
+
+from server import create_app
+from server import db as dbmod
+from server.models import ALL_MODELS, ChangeCounter, Team, User
+from server.passwords import hash_password
+
+PG_ADMIN_URL = os.environ.get("ALONGSIDE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REQUIRE_PG = os.environ.get("ALONGSIDE_REQUIRE_POSTGRES") == "1"
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+PASSWORD = "correct-horse-battery"
+_HASH_CACHE: dict[str, str] = {}
+
+
+def _pg_params():
+    import psycopg2
+
+    from playhouse.db_url import parse
+
+    return parse(PG_ADMIN_URL), psycopg2
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A database of its own for this run (created here, dropped at the end), migrated once."""
+    try:
+        params, psycopg2 = _pg_params()
+        conn = psycopg2.connect(**params, connect_timeout=3)
+    except Exception as exc:  # noqa: BLE001 - any failure to reach PostgreSQL means "not available"
+        if REQUIRE_PG:
+            pytest.fail(f"PostgreSQL is required (ALONGSIDE_REQUIRE_POSTGRES=1) but unreachable: {exc}")
+        pytest.skip(f"PostgreSQL not available: {exc}")
+    conn.autocommit = True
+    name = f"alongside_test_{uuid.uuid4().hex[:12]}"
+    with conn.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    host = params.get("host", "127.0.0.1")
+    port = params.get("port", 5432)
+    user = params.get("user", "postgres")
+    url = f"postgresql://{user}@{host}:{port}/{name}"
+    yield url
+    dbmod.database.obj and dbmod.database.close()
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        )
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    conn.close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    """A migrated SQLite file, copied for each test (faster than migrating every time)."""
+    path = tmp_path_factory.mktemp("template") / "alongside.db"
+    database = peewee.SqliteDatabase(str(path), pragmas=dbmod.SQLITE_PRAGMAS)
+    dbmod.bind(database)
+    dbmod.upgrade()
+    database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    database.close()
+    return path
+
+
+_pg_migrated: set[str] = set()
+
+
+def _reset_postgres(url: str) -> None:
+    database = dbmod.make_database(url, None)
+    dbmod.bind(database)
+    if url not in _pg_migrated:
+        dbmod.upgrade()
+        _pg_migrated.add(url)
+    with database.connection_context():
+        tables = ", ".join(f'"{m._meta.table_name}"' for m in ALL_MODELS)
+        database.execute_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        ChangeCounter.create(name="changes", value=0)
+    database.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request, tmp_path):
+    if request.param == "sqlite":
+        template = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "alongside.db"
+        shutil.copy(template, path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("postgres_url")
+    _reset_postgres(url)
+    return url
+
+
+@pytest.fixture
+def make_app(db_url, tmp_path):
+    """Build an app on this test's database; extra config as keyword arguments."""
+
+    def _make(**overrides):
+        config = {
+            "TESTING": True,
+            "DATABASE_URL": db_url,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "SECRET_KEY": TEST_SECRET,
+            "AUTO_MIGRATE": False,
+        }
+        config.update(overrides)
+        return create_app(config)
+
+    return _make
+
+
+@pytest.fixture
+def app(make_app):
+    application = make_app()
+    yield application
+    if not dbmod.database.is_closed():
+        dbmod.database.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# --- people and sign-in ------------------------------------------------------------------------
+
+def _hash(password: str) -> str:
+    # argon2 is deliberately slow; hash each distinct test password once per run.
+    if password not in _HASH_CACHE:
+        _HASH_CACHE[password] = hash_password(password)
+    return _HASH_CACHE[password]
+
+
+@pytest.fixture
+def make_user(app):
+    def _make(role="peer_worker", team=None, email=None, name=None, password=PASSWORD, active=True):
+        if team is None and role != "admin":
+            team, _ = Team.get_or_create(name="Team A")
+        email = email or f"{role}-{uuid.uuid4().hex[:8]}@example.test"
+        return User.create(email=email, name=name or role.replace("_", " ").title(), role=role, team=team,
+                           password_hash=_hash(password), active=active)
+
+    return _make
+
+
+@pytest.fixture
+def team(app):
+    return Team.create(name="Team A")
+
+
+@pytest.fixture
+def other_team(app):
+    return Team.create(name="Team B")
+
+
+@pytest.fixture
+def worker(make_user, team):
+    return make_user("peer_worker", team=team, name="Worker One")
+
+
+@pytest.fixture
+def coordinator(make_user, team):
+    return make_user("coordinator", team=team, name="Coordinator One")
+
+
+def api_login(client, user_or_email, password=PASSWORD) -> str:
+    """Sign in through the JSON API; returns the CSRF token for later writes."""
+    email = user_or_email if isinstance(user_or_email, str) else user_or_email.email
+    response = client.post("/api/v1/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["csrf_token"]
+
+
+def form_login(client, user_or_email, password=PASSWORD):
+    """Sign in through the /login form (coordinator pages); returns the response."""
+    email = user_or_email if isinstance(user_or_email, str) else user_or_email.email
+    page = client.get("/login")
+    token = csrf_from_html(page.get_data(as_text=True))
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+
+
+def csrf_from_html(html: str) -> str:
+    import re
+
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no csrf_token field on the page"
+    return match.group(1)
+
+
+@pytest.fixture
+def login():
+    """login(client, user) -> csrf token (API sign-in)."""
+    return api_login
