@@ -128,6 +128,43 @@ class Person(SyncedModel):
     class Meta:
         indexes = ((("team", "status"), False),)
 
+    def assign_to(self, worker: User, by: User | None = None) -> CaseloadAssignment:
+        """Put this person on a worker's caseload (idempotent). Call inside db.write_transaction():
+        the new row's rev makes the worker's next pull carry the person's whole history."""
+        from .changes import next_rev
+
+        current = (CaseloadAssignment.select()
+                   .where((CaseloadAssignment.person == self)
+                          & (CaseloadAssignment.worker == worker)
+                          & CaseloadAssignment.ended_at.is_null())
+                   .first())
+        if current is not None:
+            return current
+        return CaseloadAssignment.create(person=self, worker=worker, assigned_by=by, rev=next_rev())
+
+    def unassign(self, worker: User) -> int:
+        """Take this person off a worker's caseload; their next pull lists the person in `purge`."""
+        from .changes import next_rev
+
+        open_rows = (CaseloadAssignment.select()
+                     .where((CaseloadAssignment.person == self)
+                            & (CaseloadAssignment.worker == worker)
+                            & CaseloadAssignment.ended_at.is_null()))
+        count = 0
+        for row in open_rows:
+            row.ended_at = utcnow()
+            row.rev = next_rev()
+            row.save(only=[CaseloadAssignment.ended_at, CaseloadAssignment.rev])
+            count += 1
+        return count
+
+    def reassign(self, worker: User, by: User | None = None) -> CaseloadAssignment:
+        """Move the person to one worker: every other open assignment ends."""
+        for other in list(self.current_workers()):
+            if other.id != worker.id:
+                self.unassign(other)
+        return self.assign_to(worker, by)
+
     def current_workers(self):
         return (
             User.select()

@@ -10,6 +10,7 @@ import uuid
 
 import peewee
 import pytest
+from helpers import PASSWORD, TEST_SECRET, api_login
 
 from server import create_app
 from server import db as dbmod
@@ -18,14 +19,11 @@ from server.passwords import hash_password
 
 PG_ADMIN_URL = os.environ.get("ALONGSIDE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("ALONGSIDE_REQUIRE_POSTGRES") == "1"
-TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
-PASSWORD = "correct-horse-battery"
 _HASH_CACHE: dict[str, str] = {}
 
 
 def _pg_params():
     import psycopg2
-
     from playhouse.db_url import parse
 
     return parse(PG_ADMIN_URL), psycopg2
@@ -175,30 +173,6 @@ def worker(make_user, team):
 @pytest.fixture
 def coordinator(make_user, team):
     return make_user("coordinator", team=team, name="Coordinator One")
-
-
-def api_login(client, user_or_email, password=PASSWORD) -> str:
-    """Sign in through the JSON API; returns the CSRF token for later writes."""
-    email = user_or_email if isinstance(user_or_email, str) else user_or_email.email
-    response = client.post("/api/v1/auth/login", json={"email": email, "password": password})
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()["csrf_token"]
-
-
-def form_login(client, user_or_email, password=PASSWORD):
-    """Sign in through the /login form (coordinator pages); returns the response."""
-    email = user_or_email if isinstance(user_or_email, str) else user_or_email.email
-    page = client.get("/login")
-    token = csrf_from_html(page.get_data(as_text=True))
-    return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
-
-
-def csrf_from_html(html: str) -> str:
-    import re
-
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "no csrf_token field on the page"
-    return match.group(1)
 
 
 @pytest.fixture

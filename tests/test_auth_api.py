@@ -1,6 +1,6 @@
 """Sign-in through the JSON API: the contract in DESIGN.md, throttling, session revocation."""
 
-from conftest import PASSWORD, api_login
+from helpers import PASSWORD, api_login
 
 from server.cli import revoke_all_sessions
 from server.models import User, UserSession

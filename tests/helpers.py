@@ -1,0 +1,32 @@
+"""Helpers shared by test modules (import them: `from helpers import api_login`)."""
+
+from __future__ import annotations
+
+import re
+
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+PASSWORD = "correct-horse-battery"
+
+
+def api_login(client, user_or_email, password=PASSWORD) -> str:
+    """Sign in through the JSON API; returns the CSRF token for later writes."""
+    email = user_or_email if isinstance(user_or_email, str) else user_or_email.email
+    response = client.post("/api/v1/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["csrf_token"]
+
+
+def form_login(client, user_or_email, password=PASSWORD):
+    """Sign in through the /login form (coordinator pages); returns the response."""
+    email = user_or_email if isinstance(user_or_email, str) else user_or_email.email
+    page = client.get("/login")
+    token = csrf_from_html(page.get_data(as_text=True))
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+
+
+def csrf_from_html(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no csrf_token field on the page"
+    return match.group(1)
+
+
