@@ -18,6 +18,7 @@ PUBLIC_ENDPOINTS = {
     "auth_api.login",
     "auth_api.logout",  # signing out without a session is a harmless no-op
     "web_auth.login",
+    "web_auth.logout",
     "api-docs.openapi_json",
 }
 # Blueprints that are public as a whole: the app shell (no data in it) and the person supported's pages,
@@ -26,8 +27,10 @@ PUBLIC_BLUEPRINTS = {"pwa", "person_pages"}
 
 # Writes that carry no CSRF token: JSON sign-in (a cross-site form cannot send application/json, and
 # there is no session yet to bind a token to) and the person's push subscribe (guarded by its own cookie).
-CSRF_EXEMPT_ENDPOINTS = {"auth_api.login", "auth_api.logout"}
+CSRF_EXEMPT_ENDPOINTS = {"auth_api.login"}
 CSRF_EXEMPT_BLUEPRINTS: set[str] = set()
+# Signing out with no session is a no-op with nothing to protect (a phone whose session already expired).
+CSRF_EXEMPT_WHEN_ANONYMOUS = {"auth_api.logout", "web_auth.logout"}
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -44,6 +47,8 @@ def is_public(endpoint: str | None) -> bool:
 
 def _needs_csrf(endpoint: str | None) -> bool:
     if request.method in SAFE_METHODS or endpoint is None:
+        return False
+    if endpoint in CSRF_EXEMPT_WHEN_ANONYMOUS and not current_user.is_authenticated:
         return False
     blueprint = endpoint.rsplit(".", 1)[0] if "." in endpoint else None
     return endpoint not in CSRF_EXEMPT_ENDPOINTS and blueprint not in CSRF_EXEMPT_BLUEPRINTS

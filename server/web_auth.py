@@ -61,8 +61,9 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    end_session(current_user._get_current_object())
-    logout_user()
+    if current_user.is_authenticated:
+        end_session(current_user._get_current_object())
+        logout_user()
     from flask import session
 
     session.clear()
