@@ -7,6 +7,7 @@ import sys
 
 import click
 from flask import current_app
+from flask.cli import AppGroup, with_appcontext
 from peewee import JOIN, IntegrityError
 
 from . import db as dbmod
@@ -15,8 +16,8 @@ from .db import database, write_transaction
 from .models import ROLES, AuditEvent, Team, User
 from .passwords import hash_password, password_problem
 
-users_cli = click.Group("users", help="Manage user accounts.")
-db_cli = click.Group("db", help="Database migrations.")
+users_cli = AppGroup("users", help="Manage user accounts.")
+db_cli = AppGroup("db", help="Database migrations.")
 
 
 def _fail(message: str) -> None:
@@ -113,6 +114,7 @@ def db_status():
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--if-empty", is_flag=True, help="Seed only when the database has no users (first start).")
 def demo(if_empty):
     """Create the demo organisation (idempotent) and print the demo sign-ins."""
