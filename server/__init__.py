@@ -91,4 +91,5 @@ def _register_blueprints(app: Flask) -> None:
 
     @app.get("/")
     def index():
-        return redirect("/coordinator/" if current_user.is_coordinator else "/app/")
+        coordinator = current_user.is_authenticated and current_user.is_coordinator
+        return redirect("/coordinator/" if coordinator else "/app/")

@@ -111,7 +111,9 @@ def seed_demo(rng_seed: int = 7) -> bool:
                     wellbeing=rng.randint(3, 9) if attended else None,
                     concern=concern if attended else "none",
                     concern_notes="Follow up with the coordinator." if attended and concern != "none" else "",
-                    next_visit_at=started + dt.timedelta(days=7),
+                    next_visit_at=(started + dt.timedelta(days=7) if week > 1 else
+                                   (now + dt.timedelta(days=1 + i % 6)).replace(hour=10 + i % 5, minute=0,
+                                                                                second=0, microsecond=0)),
                     reviewed_at=started + dt.timedelta(days=2) if week > 2 else None,
                     reviewed_by=coordinator if week > 2 else None,
                 )

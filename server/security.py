@@ -15,6 +15,7 @@ from .extensions import csrf
 PUBLIC_ENDPOINTS = {
     "static",
     "health",
+    "index",  # only redirects: coordinators to their pages, everyone else to the app (which signs in)
     "auth_api.login",
     "auth_api.logout",  # signing out without a session is a harmless no-op
     "web_auth.login",

@@ -123,3 +123,11 @@ def test_demo_refused_in_production(make_app, tmp_path):
     app = make_app(ENV="production", VAPID_PRIVATE_KEY=pem)
     result = app.test_cli_runner().invoke(args=["demo"])
     assert result.exit_code == 1 and "refused in production" in result.output
+
+
+def test_demo_people_have_an_upcoming_visit(runner):
+    from server.db import utcnow
+
+    runner.invoke(args=["demo"])
+    upcoming = (Visit.select(Visit.person).where(Visit.next_visit_at > utcnow()).distinct().count())
+    assert upcoming == Person.select().count()

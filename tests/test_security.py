@@ -141,3 +141,9 @@ def test_coordinator_sees_own_team_only_and_admin_sees_all(app, make_user, team,
 def test_redirect_after_login_stays_on_site(client, coordinator):
     page = client.get("/login?next=https://evil.example/steal")
     assert "evil.example" not in page.get_data(as_text=True)
+
+
+def test_start_page_sends_people_to_the_right_place(client, coordinator):
+    assert client.get("/").headers["Location"] == "/app/"
+    form_login(client, coordinator)
+    assert client.get("/").headers["Location"] == "/coordinator/"
