@@ -110,3 +110,107 @@ def go_offline(context) -> None:
 def go_online(context) -> None:
     context.unroute("**/*")
     context.set_offline(False)
+
+
+# --- the field app (PWA) ---------------------------------------------------------------------------
+
+
+class FieldData:
+    """People, workers and resources for field-app tests, written straight into the live server's database."""
+
+    def __init__(self):
+        from server import db as dbmod
+
+        self.db = dbmod
+        self.team = None
+
+    def tx(self):
+        """with field.tx(): ... a write transaction on a connection of this (test) thread."""
+        from contextlib import contextmanager
+
+        @contextmanager
+        def _tx():
+            with self.db.database.connection_context(), self.db.write_transaction():
+                yield
+
+        return _tx()
+
+    def read(self, fn):
+        with self.db.database.connection_context():
+            return fn()
+
+    def user(self, role="peer_worker", name="Sam Worker"):
+        import uuid as uuidlib
+
+        from helpers import PASSWORD
+
+        from server.models import Team, User
+
+        with self.tx():
+            if self.team is None:
+                self.team = Team.create(name="Field team")
+            return User.create(email=f"{role}-{uuidlib.uuid4().hex[:8]}@example.test", name=name, role=role,
+                               team=self.team, password_hash=_cached_hash(PASSWORD))
+
+    def person(self, worker, name="Alex Example"):
+        from server.models import Person
+
+        with self.tx():
+            person = Person.create(team=self.team, display_name=name, rev=_next_rev())
+            person.assign_to(worker)
+            return person
+
+    def resource(self, name="Riverside Food Bank", category="Food"):
+        from server.models import Resource
+
+        with self.tx():
+            return Resource.create(name=name, category=category, description="Food parcels, no referral needed",
+                                   phone="01234 567890", area="North", rev=_next_rev())
+
+
+_HASHES: dict[str, str] = {}
+
+
+def _cached_hash(password: str) -> str:
+    from server.passwords import hash_password
+
+    if password not in _HASHES:
+        _HASHES[password] = hash_password(password)
+    return _HASHES[password]
+
+
+def _next_rev() -> int:
+    from server.changes import next_rev
+
+    return next_rev()
+
+
+@pytest.fixture
+def field(live_server):
+    return FieldData()
+
+
+@pytest.fixture
+def persistent_context_factory(playwright_browser, tmp_path):
+    """Open (and re-open) a phone-sized browser profile on disk: IndexedDB, caches and the service worker
+    survive closing it, as on a real phone. Call it again with the same name to reopen the same storage."""
+    opened = []
+
+    def _open(name="phone"):
+        context = playwright_browser.browser_type.launch_persistent_context(
+            str(tmp_path / f"profile-{name}"),
+            executable_path=CHROMIUM,
+            service_workers="allow",
+            viewport=PHONE,
+            args=["--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--no-first-run", "--disable-quic"],
+        )
+        opened.append(context)
+        return context
+
+    yield _open
+    for context in opened:
+        try:
+            context.close()
+        except Exception:  # noqa: BLE001 - already closed by the test
+            pass

@@ -1,0 +1,23 @@
+// The words the app shows for stored codes (MHSDS codes as plain words; the same words as server/models.py).
+export const MODES = [["01", "Face to face"], ["02", "Telephone"], ["11", "Video call"], ["09", "Text message"], ["98", "Other"]];
+export const LOCATIONS = [
+  ["A01", "Person's home"], ["B01", "Community venue"], ["E01", "Cafe or public place"], ["H01", "Day centre"],
+  ["J01", "Resource centre"], ["A04", "Other place"],
+];
+export const ATTENDANCE = [["5", "Attended"], ["3", "Did not attend"], ["2", "Cancelled by the person"], ["4", "Cancelled by us"]];
+export const CONCERNS = [["none", "No concern"], ["low", "Some concern"], ["high", "Serious concern"]];
+export const GOAL_STATUSES = [["active", "Working on it"], ["achieved", "Achieved"], ["paused", "Paused"], ["closed", "Closed"]];
+export const REFERRAL_STATUSES = [
+  ["suggested", "Suggested"], ["made", "Referral made"], ["attended", "Attended"], ["not_taken_up", "Not taken up"],
+  ["closed", "Closed"],
+];
+export const LIFE_AREAS = [
+  "Wellbeing", "Physical health", "Home", "Money", "Work and learning", "Relationships", "Community and belonging",
+  "Daily living", "Other",
+];
+export const DURATIONS = [15, 30, 45, 60, 90, 120];
+
+export function word(list, code) {
+  const hit = list.find(([c]) => c === code);
+  return hit ? hit[1] : code || "";
+}

@@ -1,0 +1,220 @@
+// The sync client (contract v1 in DESIGN.md): push the outbox in order, then pull changes since the
+// cursor. Runs on start, on `online`, when the app becomes visible, every 5 minutes, after each save and
+// on "Sync now". Batches halve on 413; errors back off; a timeout is never a success.
+import { request, setCsrf, ApiError } from "./api.js";
+import * as store from "./db.js";
+
+const FIVE_MINUTES = 5 * 60 * 1000;
+const MAX_BATCH = 100;
+const PULL_LIMIT = 500;
+export const events = new EventTarget();
+
+const state = { running: null, again: false, batchSize: MAX_BATCH, failures: 0, nextTry: 0, lastError: "" };
+
+function emit(type, detail) { events.dispatchEvent(new CustomEvent(type, { detail })); }
+
+export async function status() {
+  const outbox = await store.outboxAll();
+  return {
+    unsynced: outbox.filter((m) => m.state !== "rejected").length,
+    rejected: outbox.filter((m) => m.state === "rejected").length,
+    lastSync: await store.getMeta("last_sync"),
+    needsSignIn: await store.getMeta("needs_sign_in", false),
+    running: !!state.running,
+    lastError: state.lastError,
+  };
+}
+
+async function changed() { emit("status", await status()); }
+
+let started = false;
+export function start() {
+  if (started) return syncNow({ manual: true });
+  started = true;
+  window.addEventListener("online", () => syncNow());
+  document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") syncNow(); });
+  setInterval(() => syncNow(), FIVE_MINUTES);
+  if (navigator.serviceWorker) {
+    navigator.serviceWorker.addEventListener("message", (event) => {
+      if (event.data && event.data.type === "FLUSH") {
+        syncNow({ manual: true }).finally(() => event.ports[0] && event.ports[0].postMessage("done"));
+      }
+    });
+  }
+  return syncNow();
+}
+
+// After a save: flush now if we can, and ask for Background Sync where the browser has it.
+export async function afterEdit() {
+  await changed();
+  try {
+    const reg = navigator.serviceWorker && (await navigator.serviceWorker.getRegistration("/app/"));
+    if (reg && reg.sync) await reg.sync.register("alongside-outbox");
+  } catch { /* Background Sync refused or missing: the other triggers cover it */ }
+  syncNow();
+}
+
+export function syncNow({ manual = false } = {}) {
+  if (state.running) {
+    if (manual) state.again = true;
+    return state.running;
+  }
+  if (!manual && Date.now() < state.nextTry) return Promise.resolve();
+  state.running = run(manual).finally(async () => {
+    state.running = null;
+    await changed();
+    if (state.again) { state.again = false; syncNow({ manual: true }); }
+  });
+  changed();
+  return state.running;
+}
+
+async function run(manual) {
+  if (!(await store.getMeta("user"))) return;
+  if (navigator.onLine === false) { state.lastError = "offline"; return; }
+  if ((await store.getMeta("needs_sign_in", false)) && !manual) return;
+  try {
+    const deviceId = await ensureDevice();
+    await pushAll(deviceId);
+    await pullAll(deviceId);
+    await store.setMeta("last_sync", new Date().toISOString());
+    state.failures = 0;
+    state.nextTry = 0;
+    state.lastError = "";
+    emit("synced");
+  } catch (err) {
+    await failed(err);
+  }
+}
+
+async function failed(err) {
+  const code = err instanceof ApiError ? err.code : "error";
+  state.lastError = code;
+  if (code === "device_revoked") {
+    await store.wipe();
+    emit("revoked");
+    return;
+  }
+  if (code === "csrf_failed") {
+    await refreshSession();
+    state.nextTry = Date.now() + 1000;
+    return;
+  }
+  if (err.status === 401) {
+    await store.setMeta("needs_sign_in", true); // everything stays; the worker signs in again
+    emit("signin");
+    return;
+  }
+  state.failures += 1;
+  const delay = Math.min(FIVE_MINUTES, 2000 * 2 ** (state.failures - 1));
+  state.nextTry = Date.now() + delay * (0.75 + Math.random() * 0.5);
+}
+
+async function ensureDevice() {
+  let deviceId = await store.getMeta("device_id");
+  if (!deviceId) {
+    const name = (await store.getMeta("device_name")) || defaultDeviceName();
+    const res = await request("POST", "/api/v1/devices", { body: { name } });
+    deviceId = res.device_id;
+    await store.setMetaMany({ device_id: deviceId, device_name: name });
+  }
+  return deviceId;
+}
+
+export function defaultDeviceName() {
+  const ua = navigator.userAgent;
+  const kind = /iPhone/.test(ua) ? "iPhone" : /Android/.test(ua) ? "Android phone" : "Browser";
+  return `${kind} (${new Date().toISOString().slice(0, 10)})`;
+}
+
+async function pushAll(deviceId) {
+  for (let round = 0; round < 1000; round += 1) {
+    const batch = await store.takeBatch(state.batchSize);
+    if (!batch.length) return;
+    let res;
+    try {
+      res = await request("POST", "/api/v1/sync/push", {
+        body: {
+          device_id: deviceId,
+          mutations: batch.map((m) => ({
+            id: m.id, entity: m.entity, record_id: m.record_id, op: m.op, base_rev: m.base_rev, fields: m.fields,
+          })),
+        },
+      });
+    } catch (err) {
+      if (err.status === 413) {
+        if (batch.length === 1) {
+          await store.applyPushResults(batch, [{
+            id: batch[0].id, status: "rejected", errors: { _: ["Too large to send. Please shorten the notes."] },
+          }]);
+        } else {
+          state.batchSize = Math.max(1, Math.floor(batch.length / 2));
+        }
+        continue;
+      }
+      throw err;
+    }
+    const results = (res && res.results) || [];
+    if (!results.length) throw new ApiError(0, { code: "bad_response", message: "No results" });
+    await store.applyPushResults(batch, results);
+    await changed();
+  }
+}
+
+async function pullAll(deviceId) {
+  for (let round = 0; round < 10000; round += 1) {
+    const cursor = (await store.getMeta("cursor")) || 0;
+    const page = await request("GET", `/api/v1/sync/pull?cursor=${encodeURIComponent(cursor)}&limit=${PULL_LIMIT}`, {
+      headers: { "X-Device-Id": deviceId },
+    });
+    await store.applyPull(page);
+    if ((page.changes || []).length || (page.purge || []).length) emit("pulled");
+    if (!page.more) return;
+  }
+}
+
+// --- sign-in --------------------------------------------------------------------------------------
+
+export async function signIn(email, password) {
+  const res = await request("POST", "/api/v1/auth/login", { body: { email, password } });
+  const previous = await store.getMeta("user");
+  if (previous && previous.id !== res.user.id) {
+    if (await store.outboxCount()) {
+      await request("POST", "/api/v1/auth/logout").catch(() => {});
+      throw new ApiError(409, { code: "other_user", message: "This phone holds another worker's unsynced work." });
+    }
+    await store.wipe();
+  }
+  setCsrf(res.csrf_token);
+  await store.setMetaMany({ user: res.user, csrf: res.csrf_token, needs_sign_in: false, email });
+  state.failures = 0;
+  state.nextTry = 0;
+  if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(() => {});
+  return res.user;
+}
+
+// Refresh the CSRF token when online; a 401 here means the session ended (kept data, ask to sign in).
+export async function refreshSession() {
+  try {
+    const res = await request("GET", "/api/v1/auth/me", { timeout: 8000 });
+    setCsrf(res.csrf_token);
+    await store.setMetaMany({ csrf: res.csrf_token, user: res.user, needs_sign_in: false });
+  } catch (err) {
+    if (code === "csrf_failed") {
+    await refreshSession();
+    state.nextTry = Date.now() + 1000;
+    return;
+  }
+  if (err.status === 401) {
+      await store.setMeta("needs_sign_in", true);
+      emit("signin");
+    }
+  }
+}
+
+export async function signOut() {
+  if (await store.outboxCount()) return false;
+  await request("POST", "/api/v1/auth/logout").catch(() => {});
+  await store.wipe();
+  return true;
+}

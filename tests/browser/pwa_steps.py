@@ -1,0 +1,78 @@
+"""Steps shared by the field-app browser tests: sign in, wait for sync, fill the forms like a worker."""
+
+from __future__ import annotations
+
+from helpers import PASSWORD
+
+SYNC_NOW = "() => import('/app/js/sync.js').then((m) => m.syncNow({ manual: true }))"
+
+
+def open_app(page, url, path="/app/"):
+    page.goto(url + path)
+    page.wait_for_selector("html[data-ready]")
+
+
+def sign_in(page, url, user):
+    open_app(page, url)
+    page.fill("input[name=email]", user.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form button[type=submit]")
+    page.wait_for_selector("h1:text-is('Caseload')")
+    wait_synced(page)
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15000)
+
+
+def wait_synced(page, timeout=15000):
+    """Nothing left in the outbox and a sync has completed."""
+    page.wait_for_function(
+        """() => { const c = document.querySelector('#unsynced-count');
+                   const l = document.querySelector('#last-sync');
+                   return c && c.dataset.count === '0' && l && l.textContent.startsWith('Last sync'); }""",
+        timeout=timeout,
+    )
+
+
+def sync_now(page):
+    page.evaluate(SYNC_NOW)
+
+
+def unsynced(page) -> int:
+    return int(page.get_attribute("#unsynced-count", "data-count"))
+
+
+def open_person(page, name):
+    page.click(f"#caseload-list a:has-text('{name}')")
+    page.wait_for_selector(f"h1:text-is('{name}')")
+
+
+def add_goal(page, title, area="Home"):
+    page.click("a:text-is('New goal')")
+    page.fill("textarea[name=title]", title)
+    page.select_option("select[name=life_area]", area)
+    page.fill("textarea[name=steps]", "Call the council\nVisit the flat")
+    page.click("#save-goal")
+    page.wait_for_selector(f"#goals :text('{title}')")
+
+
+def log_visit(page, ratings=None, notes="Went for a walk.", concern=None):
+    page.click("#log-visit")
+    page.wait_for_selector("h1:text-is('Log a visit')")
+    for goal_title, rating in (ratings or {}).items():
+        page.get_by_label(goal_title).select_option(str(rating))
+    page.fill("textarea[name=notes]", notes)
+    if concern:
+        page.check(f"input[name=concern][value={concern}]")
+        page.fill("textarea[name=concern_notes]", "Worried about money")
+    page.click("#save-visit")
+    page.wait_for_selector("#visits")
+
+
+def refer(page, person_name, resource_name):
+    page.click("a:text-is('Refer')")
+    page.wait_for_selector("h1:text-is('Resources')")
+    page.fill("input[name=q]", resource_name.split()[0])
+    page.click(f"#resource-list li:has-text('{resource_name}') button")
+    page.wait_for_selector("h1:text-is('Refer')")
+    page.fill("textarea[name=notes]", "Needs food this week")
+    page.click("#save-referral")
+    page.wait_for_selector(f"#referrals :text('{resource_name}')")
