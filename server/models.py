@@ -420,19 +420,36 @@ class Reminder(BaseModel):
     created_at = DateTimeField(default=utcnow)
 
     class Meta:
-        indexes = ((("status", "send_at"), False),)
+        indexes = ((("status", "send_at"), False), (("person", "status"), False))
 
 
 class ReminderDelivery(BaseModel):
     reminder = ForeignKeyField(Reminder, backref="deliveries", on_delete="CASCADE")
     subscription = ForeignKeyField(PushSubscription, null=True, backref="deliveries", on_delete="SET NULL")
     at = DateTimeField(default=utcnow)
-    outcome = CharField(max_length=20)  # delivered | gone | retry | failed
+    outcome = CharField(max_length=20)  # delivered | gone | retry | failed | missed | cancelled | no_device
     http_status = IntegerField(null=True)
+    error = CharField(max_length=200, default="")  # never a key, a name or a payload
+
+
+class ReminderSetting(BaseModel):
+    """Reminder timing: the organisation row (person null) and per-person rows; null = inherit.
+    Per-person quiet hours live on Person; the organisation's quiet hours live here."""
+
+    person = ForeignKeyField(Person, null=True, unique=True, backref="+", on_delete="CASCADE")
+    evening_before = BooleanField(null=True)
+    evening_time = CharField(max_length=5, null=True)  # "18:00" local
+    hours_before = IntegerField(null=True)  # 0 = no "soon" reminder
+    quiet_hours_start = CharField(max_length=5, null=True)
+    quiet_hours_end = CharField(max_length=5, null=True)
+    updated_at = DateTimeField(default=utcnow)
+    updated_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+
 
 
 ALL_MODELS = [
     Team, User, UserSession, Person, CaseloadAssignment, Resource, Visit, Goal, GoalProgress,
     Referral, Review, Device, AppliedMutation, ChangeCounter, Conflict, AuditEvent,
     Invite, ReminderDevice, Consent, PushSubscription, Reminder, ReminderDelivery,
+    ReminderSetting,
 ]

@@ -1,5 +1,274 @@
-"""Placeholder: the invites API arrives with its issue."""
+"""Reminders for people supported, from the worker's side: invite a person on your caseload (single-use
+link + QR code), see their consent state, agree goal-step reminders, set their timings, stop them.
+A person not on the worker's caseload answers 404, exactly like one that does not exist."""
 
+from __future__ import annotations
+
+import datetime as dt
+import uuid as uuidlib
+
+import segno
+from flask import current_app, request, url_for
+from flask.views import MethodView
+from flask_login import current_user
 from flask_smorest import Blueprint
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-blp = Blueprint("invites_api", __name__, url_prefix="/api/v1/invites")
+from .. import reminder_schedule as schedule
+from ..db import write_transaction
+from ..errors import ApiError
+from ..models import AuditEvent, CaseloadAssignment, Goal, Person, Reminder
+from ..person_pages import create_invite, withdraw
+
+blp = Blueprint("invites_api", __name__, url_prefix="/api/v1/invites",
+                description="Reminders for people supported: invites, consent state, goal-step reminders")
+
+HHMM = validate.Regexp(r"^([01]\d|2[0-3]):([0-5]\d)$", error="Use HH:MM, 24-hour.")
+
+
+# --- schemas ---------------------------------------------------------------------------------
+
+class InviteCreateSchema(Schema):
+    person_id = fields.UUID(required=True)
+
+
+class InviteSchema(Schema):
+    url = fields.String(metadata={"description": "The single-use link to give the person (valid 72 hours)"})
+    expires_at = fields.DateTime(format="iso")
+    qr_svg = fields.String(metadata={"description": "The link as a QR code, an SVG element"})
+
+
+class ReminderSchema(Schema):
+    id = fields.String()
+    kind = fields.String(metadata={"description": "visit_evening | visit_soon | goal_step"})
+    body = fields.String()
+    send_at = fields.DateTime(format="iso", metadata={"description": "UTC"})
+    status = fields.String()
+    goal_id = fields.String(allow_none=True)
+
+
+class ReminderStatusSchema(Schema):
+    person_id = fields.String()
+    reminders_on = fields.Boolean()
+    devices = fields.Integer(metadata={"description": "Phones with an active subscription"})
+    consent_given_at = fields.DateTime(format="iso", allow_none=True)
+    consent_text_version = fields.String(allow_none=True)
+    consent_withdrawn_at = fields.DateTime(format="iso", allow_none=True)
+    pending_reminders = fields.Integer()
+    last_sent_at = fields.DateTime(format="iso", allow_none=True)
+    upcoming = fields.List(fields.Nested(ReminderSchema))
+
+
+class GoalReminderCreateSchema(Schema):
+    template = fields.String(required=True, validate=validate.OneOf(list(schedule.GOAL_TEMPLATES)))
+    text = fields.String(load_default="", validate=validate.Length(max=schedule.CUSTOM_TEXT_MAX),
+                         metadata={"description": schedule.CUSTOM_TEXT_WARNING})
+    send_at = fields.DateTime(required=True, metadata={
+        "description": "ISO 8601; with an offset, or local wall-clock time in the organisation's zone"})
+    goal_id = fields.UUID(load_default=None, allow_none=True)
+
+
+class TemplateSchema(Schema):
+    id = fields.String()
+    text = fields.String()
+
+
+class TemplatesSchema(Schema):
+    templates = fields.List(fields.Nested(TemplateSchema))
+    custom_text_max = fields.Integer()
+    warning = fields.String()
+
+
+class SettingsSchema(Schema):
+    evening_before = fields.Boolean()
+    evening_time = fields.String(validate=HHMM)
+    hours_before = fields.Integer(validate=validate.Range(min=0, max=24))
+    quiet_hours_start = fields.String(validate=HHMM)
+    quiet_hours_end = fields.String(validate=HHMM)
+
+    @validates_schema
+    def _pairs(self, data, **kwargs):
+        if ("quiet_hours_start" in data) != ("quiet_hours_end" in data):
+            raise ValidationError("Give both ends of the quiet hours.", "quiet_hours_end")
+
+
+class VapidKeySchema(Schema):
+    public_key = fields.String(metadata={"description": "base64url uncompressed P-256 point"})
+
+
+# --- access --------------------------------------------------------------------------------
+
+def get_person(person_id, for_write: bool = True) -> Person:
+    """The person, if the signed-in user may act for them: on their own caseload (a worker), or in
+    their team (a coordinator, read and stop only). Otherwise 404, as if it did not exist."""
+    try:
+        key = uuidlib.UUID(str(person_id))
+    except ValueError as exc:
+        raise ApiError(404) from exc
+    person = Person.get_or_none((Person.uuid == key) & (Person.deleted == False))  # noqa: E712
+    if person is None:
+        raise ApiError(404)
+    on_caseload = (CaseloadAssignment.select()
+                   .where((CaseloadAssignment.person == person.id)
+                          & (CaseloadAssignment.worker == current_user.id)
+                          & CaseloadAssignment.ended_at.is_null())
+                   .exists())
+    if on_caseload:
+        return person
+    coordinator_ok = (current_user.is_coordinator and not for_write
+                      and (current_user.role == "admin" or current_user.team_id == person.team_id))
+    if coordinator_ok:
+        return person
+    raise ApiError(404)
+
+
+def _reminder_out(reminder: Reminder) -> dict:
+    return {"id": str(reminder.uuid), "kind": reminder.kind, "body": reminder.body, "send_at": reminder.send_at,
+            "status": reminder.status, "goal_id": str(reminder.goal.uuid) if reminder.goal_id else None}
+
+
+def _status_out(person: Person) -> dict:
+    return {"person_id": str(person.uuid), **schedule.reminder_status(person),
+            "upcoming": [_reminder_out(r) for r in schedule.upcoming(person)]}
+
+
+def _settings_out(settings: schedule.Settings) -> dict:
+    return {k: getattr(settings, k) for k in SettingsSchema._declared_fields}
+
+
+# --- endpoints -----------------------------------------------------------------------------
+
+@blp.route("")
+class Invites(MethodView):
+    @blp.arguments(InviteCreateSchema)
+    @blp.response(201, InviteSchema)
+    @blp.alt_response(404, description="No such person on your caseload")
+    def post(self, args):
+        """Invite a person on your caseload to turn on reminders: a single-use link for 72 hours, also as QR."""
+        person = get_person(args["person_id"])
+        if person.status == "closed":
+            raise ApiError(409, "person_closed", "This person's support has ended.")
+        with write_transaction():
+            token, invite = create_invite(person, current_user._get_current_object())
+        link = request.host_url.rstrip("/") + url_for("person_pages.invite", token=token)
+        qr = segno.make(link, error="m").svg_inline(scale=4, title="Reminders link")
+        return {"url": link, "expires_at": invite.expires_at.replace(tzinfo=dt.UTC), "qr_svg": qr}
+
+
+@blp.route("/vapid-public-key")
+class VapidKey(MethodView):
+    @blp.response(200, VapidKeySchema)
+    def get(self):
+        """The application server key browsers subscribe with (also public at /r/vapid-public-key)."""
+        return {"public_key": current_app.config["ALONGSIDE"].extra["VAPID_PUBLIC_KEY"]}
+
+
+@blp.route("/goal-templates")
+class GoalTemplates(MethodView):
+    @blp.response(200, TemplatesSchema)
+    def get(self):
+        """Safe goal-step reminder texts, the custom-text limit and the warning to show beside it."""
+        return {"templates": [{"id": k, "text": v} for k, v in schedule.GOAL_TEMPLATES.items()],
+                "custom_text_max": schedule.CUSTOM_TEXT_MAX, "warning": schedule.CUSTOM_TEXT_WARNING}
+
+
+@blp.route("/people/<uuid:person_id>")
+class PersonReminders(MethodView):
+    @blp.response(200, ReminderStatusSchema)
+    @blp.alt_response(404, description="No such person on your caseload (or in your team)")
+    def get(self, person_id):
+        """Consent state and upcoming reminders: on or off, how many phones, when consent was given."""
+        person = get_person(person_id, for_write=False)
+        return _status_out(person)
+
+    @blp.response(200, ReminderStatusSchema)
+    @blp.alt_response(404, description="No such person on your caseload (or in your team)")
+    def delete(self, person_id):
+        """Stop all reminders for this person (e.g. they asked in person): subscriptions removed."""
+        person = get_person(person_id, for_write=False)
+        with write_transaction():
+            withdraw(person, actor=current_user._get_current_object())
+        return _status_out(Person.get_by_id(person.id))
+
+
+@blp.route("/people/<uuid:person_id>/goal-reminders")
+class GoalReminders(MethodView):
+    @blp.arguments(GoalReminderCreateSchema)
+    @blp.response(201, ReminderSchema)
+    @blp.alt_response(404, description="No such person on your caseload")
+    @blp.alt_response(422, description="Not allowed: health words, names, past time, reminders off")
+    def post(self, args, person_id):
+        """Add a goal-step reminder agreed with the person: a safe template, or `custom` with `text`
+        (at most 60 characters; no names and no health details — it may show on a locked screen)."""
+        person = get_person(person_id)
+        goal = None
+        if args["goal_id"] is not None:
+            goal = Goal.get_or_none((Goal.uuid == args["goal_id"]) & (Goal.person == person.id)
+                                    & (Goal.deleted == False))  # noqa: E712
+            if goal is None:
+                raise ApiError(422, "validation_failed", errors={"goal_id": ["No such goal for this person."]})
+        try:
+            with write_transaction():
+                reminder = schedule.add_goal_reminder(person, args["send_at"], args["template"], args["text"],
+                                                      goal=goal, by=current_user._get_current_object())
+                AuditEvent.record(current_user._get_current_object(), "reminders.goal_step", "person",
+                                  person.uuid)
+        except schedule.ReminderError as exc:
+            raise ApiError(422, "validation_failed", schedule.CUSTOM_TEXT_WARNING, exc.errors) from exc
+        return _reminder_out(reminder)
+
+
+@blp.route("/people/<uuid:person_id>/goal-reminders/<uuid:reminder_id>")
+class GoalReminder(MethodView):
+    @blp.response(204)
+    @blp.alt_response(404, description="No such reminder")
+    def delete(self, person_id, reminder_id):
+        """Cancel a pending goal-step reminder."""
+        person = get_person(person_id)
+        with write_transaction():
+            done = (Reminder.update(status="cancelled")
+                    .where((Reminder.uuid == reminder_id) & (Reminder.person == person.id)
+                           & (Reminder.kind == schedule.GOAL_KIND) & (Reminder.status == "pending"))
+                    .execute())
+            if not done:
+                raise ApiError(404)
+            AuditEvent.record(current_user._get_current_object(), "reminders.goal_step_cancel", "person",
+                              person.uuid)
+
+
+@blp.route("/people/<uuid:person_id>/settings")
+class PersonSettings(MethodView):
+    @blp.response(200, SettingsSchema)
+    def get(self, person_id):
+        """This person's reminder timings (organisation defaults where they have none of their own)."""
+        return _settings_out(schedule.settings_for(get_person(person_id, for_write=False)))
+
+    @blp.arguments(SettingsSchema)
+    @blp.response(200, SettingsSchema)
+    def put(self, args, person_id):
+        """Change this person's timings (agreed with them); pending visit reminders move at once."""
+        person = get_person(person_id)
+        with write_transaction():
+            settings = schedule.update_settings(person, by=current_user._get_current_object(), **args)
+            AuditEvent.record(current_user._get_current_object(), "reminders.settings", "person", person.uuid)
+        return _settings_out(settings)
+
+
+@blp.route("/organisation-settings")
+class OrganisationSettings(MethodView):
+    @blp.response(200, SettingsSchema)
+    def get(self):
+        """The organisation's default reminder timings."""
+        return _settings_out(schedule.organisation_settings())
+
+    @blp.arguments(SettingsSchema)
+    @blp.response(200, SettingsSchema)
+    @blp.alt_response(403, description="Coordinators only")
+    def put(self, args):
+        """Change the organisation's defaults (coordinators); everyone's pending visit reminders follow."""
+        if not current_user.is_coordinator:
+            raise ApiError(403)
+        with write_transaction():
+            settings = schedule.update_settings(None, by=current_user._get_current_object(), **args)
+            AuditEvent.record(current_user._get_current_object(), "reminders.organisation_settings")
+        return _settings_out(settings)
