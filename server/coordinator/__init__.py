@@ -1,15 +1,50 @@
-"""Coordinator workspace (server-rendered pages under /coordinator/)."""
+"""Coordinator workspace: server-rendered pages under /coordinator/ for review and feedback, concerns,
+caseloads, reports and exports, the resource directory, users and devices, and the audit trail.
+Each area is its own module; team scoping lives in access.py."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from flask import Blueprint, render_template
 
 from ..security import require_role_for_blueprint
+from .access import BadInput, to_local
 
 bp = Blueprint("coordinator", __name__, url_prefix="/coordinator", template_folder="templates")
 require_role_for_blueprint(bp, "coordinator", "admin")
 
 
+@bp.errorhandler(BadInput)
+def _bad_input(exc: BadInput):
+    return render_template("coordinator/bad_input.html", message=str(exc)), 400
+
+
+@bp.app_template_filter("local")
+def _local_filter(value, fmt: str = "%d %b %Y %H:%M"):
+    """A stored UTC time shown in the organisation's time zone."""
+    local = to_local(value)
+    return local.strftime(fmt) if local else ""
+
+
+@bp.app_template_filter("day")
+def _day_filter(value, fmt: str = "%d %b %Y"):
+    return value.strftime(fmt) if value else ""
+
+
+@bp.context_processor
+def _navigation():
+    from .concerns import open_concern_count
+
+    return {"open_concerns": open_concern_count()}
+
+
 @bp.get("/")
 def home():
-    from flask import render_template_string
+    from .dashboard import summary
 
-    return render_template_string("{% extends 'base.html' %}{% block main %}<h1>Coordinator</h1>{% endblock %}")
+    return render_template("coordinator/home.html", summary=summary())
+
+
+from . import audit, caseloads, concerns, exports, hsds, reports, resources, review, users  # noqa: E402,F401
+from .invites import invite_bp  # noqa: E402
+
+bp.register_blueprint(invite_bp)

@@ -1,0 +1,45 @@
+"""Charts drawn on the server as inline SVG (no chart library, no script, no style attributes: the
+strict CSP allows SVG presentation attributes). Every chart is paired with a data table in the page."""
+
+from __future__ import annotations
+
+from markupsafe import Markup, escape
+
+ROW_HEIGHT = 28
+LABEL_WIDTH = 190
+BAR_AREA = 330
+VALUE_GAP = 8
+WIDTH = LABEL_WIDTH + BAR_AREA + 90
+
+
+def _fmt(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def bar_chart(chart_id: str, title: str, items: list[tuple[str, float]], unit: str = "") -> Markup:
+    """A horizontal bar chart. The SVG is an image with a title and a description; the numbers are in
+    the data table beside it, which screen-reader users can read cell by cell."""
+    description = "; ".join(f"{label}: {_fmt(value)}{unit}" for label, value in items) or "No data"
+    height = max(1, len(items)) * ROW_HEIGHT + 12
+    top = max((v for _, v in items), default=0) or 1
+    parts = [
+        f'<svg class="chart" id="{escape(chart_id)}" role="img" aria-labelledby="{escape(chart_id)}-t '
+        f'{escape(chart_id)}-d" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" '
+        'xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="{escape(chart_id)}-t">{escape(title)}</title>',
+        f'<desc id="{escape(chart_id)}-d">{escape(description)}</desc>',
+        f'<line class="axis" x1="{LABEL_WIDTH}" y1="4" x2="{LABEL_WIDTH}" y2="{height - 4}" stroke="#4a5560"/>',
+    ]
+    for i, (label, value) in enumerate(items):
+        y = 6 + i * ROW_HEIGHT
+        width = round(BAR_AREA * (value / top), 1) if value > 0 else 0
+        short = label if len(label) <= 28 else label[:27] + "…"
+        parts.append(f'<text x="{LABEL_WIDTH - 6}" y="{y + 17}" text-anchor="end">{escape(short)}</text>')
+        parts.append(f'<rect class="bar" x="{LABEL_WIDTH}" y="{y + 3}" width="{width}" height="{ROW_HEIGHT - 8}" '
+                     'fill="#0b5d7a"/>')
+        parts.append(f'<text x="{LABEL_WIDTH + width + VALUE_GAP}" y="{y + 17}">{escape(_fmt(value))}{escape(unit)}'
+                     "</text>")
+    if not items:
+        parts.append(f'<text x="{LABEL_WIDTH + 8}" y="22">No data for this period</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 - every interpolated value above is escaped

@@ -1,0 +1,199 @@
+"""Users and devices: admins manage everyone, coordinators their own team. Create a user with an
+initial password or an invite link, change role (and team, for admins), deactivate (which ends every
+session and revokes their devices), see each user's devices with their last sync, revoke a device
+(the sync engine answers device_revoked and the phone wipes itself)."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from peewee import IntegrityError, fn
+
+from ..auth import normalise_email, revoke_all_sessions
+from ..db import utcnow, write_transaction
+from ..models import ROLES, Device, Team, User
+from ..passwords import hash_password, password_problem
+from . import bp
+from .access import (
+    BadInput,
+    audit,
+    clean_text,
+    get_device_or_404,
+    get_team_or_404,
+    get_user_or_404,
+    is_admin,
+    parse_page,
+    teams_in_scope,
+    users,
+)
+from .invites import invite_url
+
+PAGE_SIZE = 100
+ROLE_LABELS = {"peer_worker": "Peer worker", "coordinator": "Coordinator", "admin": "Admin"}
+
+
+def roles_i_can_give() -> tuple[str, ...]:
+    return ROLES if is_admin() else ("peer_worker", "coordinator")
+
+
+def check_can_manage(user: User) -> None:
+    """Coordinators manage their own team but never an admin; nobody demotes or locks out themselves."""
+    if user.role == "admin" and not is_admin():
+        abort(403)
+
+
+def not_myself(user: User, what: str) -> None:
+    if user.id == current_user.id:
+        raise BadInput(f"You cannot {what} your own account. Ask another coordinator or an admin.")
+
+
+@bp.get("/users")
+def user_list():
+    page = parse_page(request.args.get("page"))
+    show = request.args.get("show", "active")
+    if show not in ("active", "inactive", "all"):
+        raise BadInput("Show: choose active, inactive or all.")
+    query = users()
+    if show != "all":
+        query = query.where(User.active == (show == "active"))
+    device_count = (Device.select(fn.COUNT(Device.id))
+                    .where((Device.user == User.id) & Device.revoked_at.is_null()))
+    last_sync = Device.select(fn.MAX(Device.last_sync_at)).where(Device.user == User.id)
+    rows = list(query.select_extend(device_count.alias("devices"), last_sync.alias("last_sync"))
+                .order_by(fn.LOWER(User.name), User.id).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE))
+    teams = {t.id: t.name for t in Team.select()}
+    return render_template("coordinator/users.html", users=rows[:PAGE_SIZE], more=len(rows) > PAGE_SIZE, page=page,
+                           show=show, teams=teams, role_labels=ROLE_LABELS)
+
+
+def _new_user_fields(form) -> dict:
+    email = normalise_email(form.get("email"))
+    if "@" not in email or " " in email or len(email) > 254 or email.startswith("@") or email.endswith("@"):
+        raise BadInput("Email: please give a valid email address.")
+    role = form.get("role", "")
+    if role not in roles_i_can_give():
+        raise BadInput("Role: choose peer worker or coordinator" + (" or admin." if is_admin() else "."))
+    if is_admin():
+        team = get_team_or_404(form.get("team")) if form.get("team") else None
+        if team is None and role != "admin":
+            raise BadInput("Team: peer workers and coordinators need a team.")
+    else:
+        team = current_user.team
+    return {"email": email, "name": clean_text(form.get("name"), "Name", 120, required=True), "role": role,
+            "team": team}
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def user_new():
+    if request.method == "GET":
+        return render_template("coordinator/user_form.html", roles=roles_i_can_give(), role_labels=ROLE_LABELS,
+                               teams=list(teams_in_scope()) if is_admin() else [], admin=is_admin())
+    fields = _new_user_fields(request.form)
+    invite = request.form.get("method", "invite") == "invite"
+    if invite:
+        password_hash = hash_password(secrets.token_urlsafe(32))  # unusable until the invite is accepted
+    else:
+        password = request.form.get("password", "")
+        if password != request.form.get("password_again", ""):
+            raise BadInput("The two passwords are not the same.")
+        problem = password_problem(password, fields["email"])
+        if problem:
+            raise BadInput(f"Password: {problem}")
+        password_hash = hash_password(password)
+    if User.get_or_none(User.email == fields["email"]) is not None:
+        raise BadInput("There is already an account with that email address.")
+    try:
+        with write_transaction():
+            user = User.create(password_hash=password_hash, **fields)
+            audit("user.create", "user", user.uuid, team=user.team_id, detail=f"role {user.role}")
+    except IntegrityError as exc:
+        raise BadInput("There is already an account with that email address.") from exc
+    if invite:
+        return render_template("coordinator/user_invite.html", user=user, link=invite_url(user))
+    flash(f"Account for {user.name} created. Give them their password in person.", "ok")
+    return redirect(url_for("coordinator.user_detail", user_id=user.uuid))
+
+
+@bp.get("/users/<user_id>")
+def user_detail(user_id):
+    user = get_user_or_404(user_id)
+    devices = list(Device.select().where(Device.user == user).order_by(Device.created_at.desc()))
+    return render_template("coordinator/user_detail.html", user=user, devices=devices, roles=roles_i_can_give(),
+                           role_labels=ROLE_LABELS, teams=list(teams_in_scope()) if is_admin() else [],
+                           admin=is_admin(), can_manage=(user.role != "admin" or is_admin()))
+
+
+@bp.post("/users/<user_id>/role")
+def user_role(user_id):
+    user = get_user_or_404(user_id)
+    check_can_manage(user)
+    not_myself(user, "change the role of")
+    role = request.form.get("role", "")
+    if role not in roles_i_can_give():
+        raise BadInput("Role: choose one of the roles offered.")
+    team = user.team
+    if is_admin() and "team" in request.form:
+        team = get_team_or_404(request.form["team"]) if request.form["team"] else None
+    if team is None and role != "admin":
+        raise BadInput("Team: peer workers and coordinators need a team.")
+    with write_transaction():
+        User.update(role=role, team=team).where(User.id == user.id).execute()
+        audit("user.role", "user", user.uuid, team=team.id if team else None, detail=f"role {role}")
+    flash(f"{user.name} is now a {ROLE_LABELS[role].lower()}.", "ok")
+    return redirect(url_for("coordinator.user_detail", user_id=user.uuid))
+
+
+@bp.post("/users/<user_id>/deactivate")
+def user_deactivate(user_id):
+    user = get_user_or_404(user_id)
+    check_can_manage(user)
+    not_myself(user, "deactivate")
+    now = utcnow()
+    with write_transaction():
+        User.update(active=False).where(User.id == user.id).execute()
+        ended = revoke_all_sessions(user)
+        wiped = (Device.update(revoked_at=now, revoked_by=current_user.id)
+                 .where((Device.user == user) & Device.revoked_at.is_null()).execute())
+        audit("user.deactivate", "user", user.uuid, team=user.team_id, detail=f"sessions {ended}, devices {wiped}")
+    flash(f"{user.name} can no longer sign in. {ended} session(s) ended, {wiped} device(s) will be wiped.", "ok")
+    return redirect(url_for("coordinator.user_detail", user_id=user.uuid))
+
+
+@bp.post("/users/<user_id>/reactivate")
+def user_reactivate(user_id):
+    user = get_user_or_404(user_id)
+    check_can_manage(user)
+    with write_transaction():
+        User.update(active=True).where(User.id == user.id).execute()
+        audit("user.reactivate", "user", user.uuid, team=user.team_id)
+    flash(f"{user.name} can sign in again.", "ok")
+    return redirect(url_for("coordinator.user_detail", user_id=user.uuid))
+
+
+@bp.post("/users/<user_id>/invite")
+def user_reinvite(user_id):
+    """A fresh invite link; any earlier link stops working because the password hash changes."""
+    user = get_user_or_404(user_id)
+    check_can_manage(user)
+    not_myself(user, "re-invite")
+    with write_transaction():
+        User.update(password_hash=hash_password(secrets.token_urlsafe(32))).where(User.id == user.id).execute()
+        revoke_all_sessions(user)
+        audit("user.invite", "user", user.uuid, team=user.team_id)
+    user = User.get_by_id(user.id)
+    return render_template("coordinator/user_invite.html", user=user, link=invite_url(user))
+
+
+@bp.post("/devices/<device_id>/revoke")
+def device_revoke(device_id):
+    device = get_device_or_404(device_id)
+    check_can_manage(device.user)
+    if device.revoked_at is None:
+        with write_transaction():
+            (Device.update(revoked_at=utcnow(), revoked_by=current_user.id)
+             .where(Device.id == device.id).execute())
+            audit("device.revoke", "device", device.uuid, team=device.user.team_id)
+    flash(f"“{device.name}” is revoked: its next contact wipes the data on it.", "ok")
+    return redirect(url_for("coordinator.user_detail", user_id=device.user.uuid))
