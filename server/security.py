@@ -21,6 +21,7 @@ PUBLIC_ENDPOINTS = {
     "web_auth.login",
     "web_auth.logout",
     "api-docs.openapi_json",
+    "coordinator.invite.accept",  # a new user sets their password from a signed, single-use invite link
 }
 # Blueprints that are public as a whole: the app shell (no data in it) and the person supported's pages,
 # which are guarded by their own single-use invite or device cookie instead of a sign-in.
