@@ -19,7 +19,7 @@ def sign_in(page, url, user):
     page.click("form button[type=submit]")
     page.wait_for_selector("h1:text-is('Caseload')")
     wait_synced(page)
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15000)
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=15000)
 
 
 def wait_synced(page, timeout=15000):
