@@ -5,8 +5,23 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_smorest import Api
 from flask_wtf import CSRFProtect
+from marshmallow import Schema, fields
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
-api = Api()
+
+
+class ErrorSchema(Schema):
+    """The one error shape of the JSON API (errors.py builds it), as the OpenAPI document shows it."""
+
+    code = fields.String()
+    message = fields.String()
+    errors = fields.Dict()
+
+
+class AlongsideApi(Api):
+    ERROR_SCHEMA = ErrorSchema  # flask-smorest's default documents {"code": int, "status"}: not our shape
+
+
+api = AlongsideApi()

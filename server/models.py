@@ -124,6 +124,7 @@ class Person(SyncedModel):
     created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
     quiet_hours_start = CharField(max_length=5, null=True)  # "21:00" local; null = organisation default
     quiet_hours_end = CharField(max_length=5, null=True)
+    field_revs = TextField(default="{}")  # sync: JSON {field: [rev, device_id, user_id]} of each field's last change
 
     class Meta:
         indexes = ((("team", "status"), False),)
@@ -235,6 +236,7 @@ class Visit(SyncedModel):
             (("author", "started_at"), False),
             (("started_at",), False),
             (("concern", "concern_ack_at"), False),
+            (("person", "rev"), False),  # sync pull: a person's history, in change order
         )
 
 
@@ -247,9 +249,10 @@ class Goal(SyncedModel):
     status = CharField(max_length=10, default="active")
     target_date = DateField(null=True)
     achieved_at = DateTimeField(null=True)
+    field_revs = TextField(default="{}")  # sync: see Person.field_revs
 
     class Meta:
-        indexes = ((("person", "status"), False),)
+        indexes = ((("person", "status"), False), (("person", "rev"), False))
 
 
 class GoalProgress(SyncedModel):
@@ -259,6 +262,9 @@ class GoalProgress(SyncedModel):
     rating = IntegerField()
     note = TextField(default="")
 
+    class Meta:
+        indexes = ((("goal", "rev"), False),)
+
 
 class Referral(SyncedModel):
     person = ForeignKeyField(Person, backref="referrals", on_delete="CASCADE")
@@ -267,9 +273,10 @@ class Referral(SyncedModel):
     status = CharField(max_length=15, default="suggested")
     notes = TextField(default="")
     follow_up_at = DateTimeField(null=True)
+    field_revs = TextField(default="{}")  # sync: see Person.field_revs
 
     class Meta:
-        indexes = ((("person", "status"), False),)
+        indexes = ((("person", "status"), False), (("person", "rev"), False))
 
 
 class Review(SyncedModel):
@@ -278,6 +285,9 @@ class Review(SyncedModel):
     visit = ForeignKeyField(Visit, backref="reviews", on_delete="CASCADE")
     reviewer = ForeignKeyField(User, backref="+", on_delete="RESTRICT")
     comment = TextField(default="")
+
+    class Meta:
+        indexes = ((("visit", "rev"), False),)
 
 
 class Device(BaseModel):
@@ -328,9 +338,10 @@ class Conflict(SyncedModel):
     won_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
     resolved_at = DateTimeField(null=True)
     resolved_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    resolution = CharField(max_length=10, default="")  # "" open | restored | dismissed
 
     class Meta:
-        indexes = ((("entity", "record_id"), False),)
+        indexes = ((("entity", "record_id"), False), (("person", "rev"), False))
 
 
 class AuditEvent(BaseModel):
@@ -444,7 +455,6 @@ class ReminderSetting(BaseModel):
     quiet_hours_end = CharField(max_length=5, null=True)
     updated_at = DateTimeField(default=utcnow)
     updated_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
-
 
 
 ALL_MODELS = [

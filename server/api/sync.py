@@ -1,5 +1,68 @@
-"""Placeholder: the sync API arrives with its issue."""
+"""Sync over HTTP: thin views over server/sync.py (push and pull, the contract in DESIGN.md)."""
 
+from __future__ import annotations
+
+import gzip
+import json
+
+from flask import Response, current_app, request
+from flask_login import current_user
 from flask_smorest import Blueprint
 
-blp = Blueprint("sync_api", __name__, url_prefix="/api/v1/sync")
+from .. import sync
+from ..errors import ApiError
+from ..extensions import ErrorSchema
+from ..schemas import DeviceHeaderSchema, PullArgsSchema, PullSchema, PushResultSchema, PushSchema
+
+blp = Blueprint("sync_api", __name__, url_prefix="/api/v1/sync",
+                description="Push the outbox and pull changes. Limits: at most MAX_BATCH_MUTATIONS (default 500) "
+                            "mutations and MAX_REQUEST_BYTES (default 2 MB) per push, else 413.")
+
+GZIP_MIN_BYTES = 1024
+
+
+def _device(device_id):
+    try:
+        return sync.device_for(current_user._get_current_object(), device_id)
+    except sync.SyncError as exc:
+        raise ApiError(exc.status, exc.code, exc.message) from exc
+
+
+@blp.route("/push", methods=["POST"])
+@blp.arguments(PushSchema)
+@blp.response(200, PushResultSchema)
+@blp.alt_response(401, schema=ErrorSchema, description="Not signed in: keep the outbox and sign in again")
+@blp.alt_response(403, schema=ErrorSchema,
+                  description="device_revoked (wipe local data), unknown_device, or csrf_failed")
+@blp.alt_response(413, schema=ErrorSchema, description="Too many mutations or bytes: halve the batch and retry")
+def push(args):
+    """Apply the device's outbox in order. Each mutation gets its own result: applied, duplicate (sent before;
+    the original outcome is repeated), conflict (applied; an overwritten value was kept as a conflict record)
+    or rejected (with errors per field). A rejected mutation never blocks the rest."""
+    limit = current_app.config["ALONGSIDE"].MAX_BATCH_MUTATIONS
+    if len(args["mutations"]) > limit:
+        raise ApiError(413, "batch_too_large", f"At most {limit} mutations in one push; send smaller batches.",
+                       {"mutations": [f"At most {limit} mutations per batch."]})
+    device = _device(args["device_id"])
+    results = sync.apply_batch(current_user._get_current_object(), device, args["mutations"])
+    return {"results": results}
+
+
+@blp.route("/pull", methods=["GET"])
+@blp.arguments(PullArgsSchema, location="query")
+@blp.arguments(DeviceHeaderSchema, location="headers")
+@blp.response(200, PullSchema)
+@blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+@blp.alt_response(403, schema=ErrorSchema, description="device_revoked (wipe local data) or unknown_device")
+def pull(args, headers):
+    """Changes in scope after `cursor`, oldest first, with `purge` for people who left the caseload.
+    Repeat with the returned cursor while `more` is true. Gzip-compressed when the client accepts it."""
+    device = _device(headers["device_id"])
+    page = sync.pull_changes(current_user._get_current_object(), device, args["cursor"], args["limit"])
+    body = json.dumps(page, separators=(",", ":")).encode()
+    response = Response(body, status=200, mimetype="application/json")
+    response.vary.add("Accept-Encoding")
+    if len(body) >= GZIP_MIN_BYTES and request.accept_encodings["gzip"] > 0:
+        response.set_data(gzip.compress(body, compresslevel=6))
+        response.headers["Content-Encoding"] = "gzip"
+    return response

@@ -1,0 +1,254 @@
+"""marshmallow schemas: every byte that comes into the JSON API is loaded through one of these.
+Entity schemas describe the `fields` of a sync mutation (what a device may write) and of a pulled
+change; envelope schemas describe push and pull bodies. Sizes are bounded everywhere."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from .models import (
+    CONCERN_LEVELS,
+    GOAL_STATUSES,
+    PERSON_STATUSES,
+    REFERRAL_STATUSES,
+    VISIT_ATTENDANCE,
+    VISIT_LOCATIONS,
+    VISIT_MODES,
+)
+
+SHORT = 120
+NOTE = 10_000
+MAX_GOAL_IDS = 50
+ENTITIES = ("person", "visit", "goal", "goal_progress", "referral", "conflict")
+PULL_ONLY_ENTITIES = ("resource", "review")
+
+
+class UtcDateTime(fields.AwareDateTime):
+    """ISO 8601 with an offset in, naive UTC out (every stored time is UTC)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        result = super()._deserialize(value, attr, data, **kwargs)
+        if not dt.datetime(1900, 1, 2, tzinfo=dt.UTC) <= result <= dt.datetime(2200, 1, 1, tzinfo=dt.UTC):
+            raise ValidationError("Must be between the years 1900 and 2200.")
+        return result.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+class BoundedDate(fields.Date):
+    def _deserialize(self, value, attr, data, **kwargs):
+        result = super()._deserialize(value, attr, data, **kwargs)
+        if not dt.date(1900, 1, 1) <= result <= dt.date(2200, 1, 1):
+            raise ValidationError("Must be between the years 1900 and 2200.")
+        return result
+
+
+def _text(max_length: int, **kwargs):
+    return fields.String(validate=validate.Length(max=max_length), **kwargs)
+
+
+def _choice(choices, **kwargs):
+    return fields.String(validate=validate.OneOf(list(choices)), **kwargs)
+
+
+# --- what a device may write: the `fields` of a mutation, per entity --------------------------------
+
+class EntityFieldsSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class PersonFieldsSchema(EntityFieldsSchema):
+    display_name = fields.String(validate=validate.Length(min=1, max=SHORT), required=True)
+    preferred_contact = _text(200)
+    engagement_start = BoundedDate(allow_none=True)
+    planned_end = BoundedDate(allow_none=True)
+    status = _choice(PERSON_STATUSES)
+
+
+class VisitFieldsSchema(EntityFieldsSchema):
+    person_id = fields.UUID(required=True)
+    started_at = UtcDateTime(required=True)
+    duration_minutes = fields.Integer(strict=True, validate=validate.Range(min=0, max=24 * 60))
+    mode = _choice(VISIT_MODES)
+    location_type = _choice(VISIT_LOCATIONS)
+    attendance = _choice(VISIT_ATTENDANCE)
+    group_session = fields.Boolean()
+    notes = _text(NOTE)
+    goal_ids = fields.List(fields.UUID(), validate=validate.Length(max=MAX_GOAL_IDS))
+    wellbeing = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=0, max=10))
+    concern = _choice(CONCERN_LEVELS)
+    concern_notes = _text(NOTE)
+    next_visit_at = UtcDateTime(allow_none=True)
+
+
+class GoalFieldsSchema(EntityFieldsSchema):
+    person_id = fields.UUID(required=True)
+    title = fields.String(validate=validate.Length(min=1, max=300), required=True)
+    life_area = _text(60)
+    steps = _text(NOTE)
+    status = _choice(GOAL_STATUSES)
+    target_date = BoundedDate(allow_none=True)
+
+
+class GoalProgressFieldsSchema(EntityFieldsSchema):
+    goal_id = fields.UUID(required=True)
+    visit_id = fields.UUID(allow_none=True)
+    rating = fields.Integer(strict=True, required=True, validate=validate.Range(min=0, max=10))
+    note = _text(NOTE)
+
+
+class ReferralFieldsSchema(EntityFieldsSchema):
+    person_id = fields.UUID(required=True)
+    resource_id = fields.UUID(required=True)
+    status = _choice(REFERRAL_STATUSES)
+    notes = _text(NOTE)
+    follow_up_at = UtcDateTime(allow_none=True)
+
+
+class ConflictFieldsSchema(EntityFieldsSchema):
+    """Resolve a kept conflict: `restore` puts the overwritten value back (a new change), `dismiss` keeps
+    the current value. Either way the conflict is marked resolved for everyone."""
+
+    action = _choice(("restore", "dismiss"), required=True)
+
+
+FIELD_SCHEMAS: dict[str, type[EntityFieldsSchema]] = {
+    "person": PersonFieldsSchema,
+    "visit": VisitFieldsSchema,
+    "goal": GoalFieldsSchema,
+    "goal_progress": GoalProgressFieldsSchema,
+    "referral": ReferralFieldsSchema,
+    "conflict": ConflictFieldsSchema,
+}
+
+# Fields a pull shows but a device may not change. Sending the value it already has is harmless
+# (a device may echo a whole record); sending a different value is refused with these reasons.
+READ_ONLY_FIELDS: dict[str, dict[str, str]] = {
+    "person": {
+        "reminders_opt_in": "Only the person can opt in to reminders, on their own phone; a coordinator can see it.",
+        "added_in_field": "Set by the server when a worker adds a person.",
+        "confirmed": "Only a coordinator can confirm a person added in the field.",
+    },
+    "visit": {
+        "author_id": "The author is whoever signed in on the device that logged the visit.",
+        "reviewed": "Only a coordinator can sign off a visit.",
+        "concern_acknowledged": "Only a coordinator can acknowledge a concern.",
+    },
+    "goal": {"achieved_at": "Set by the server when a goal is marked achieved."},
+    "goal_progress": {"author_id": "The author is whoever signed in on the device.", "person_id": "Follows the goal."},
+    "referral": {},
+    "conflict": {},
+}
+
+
+# --- push and pull bodies --------------------------------------------------------------------------
+
+class MutationSchema(Schema):
+    """One change typed on a device. `fields` holds the changed fields only, loaded by the entity's schema."""
+
+    class Meta:
+        unknown = RAISE
+
+    id = fields.UUID(required=True, metadata={"description": "The mutation id, made on the device, unique forever."})
+    entity = fields.String(required=True, validate=validate.OneOf(ENTITIES))
+    record_id = fields.UUID(required=True)
+    op = fields.String(required=True, validate=validate.OneOf(("upsert", "delete")))
+    base_rev = fields.Integer(strict=True, allow_none=True, load_default=None, validate=validate.Range(min=0),
+                              metadata={"description": "The rev the device last saw; null for a new record."})
+    fields_ = fields.Dict(keys=fields.String(validate=validate.Length(max=60)), load_default=dict, data_key="fields",
+                          metadata={"description": "Changed fields only (see the entity schemas)."})
+
+
+class LenientMutationItem(fields.Nested):
+    """Documented as a Mutation, but loaded as a plain object: each mutation is validated on its own inside
+    sync.apply_batch, so one bad mutation is rejected with its own errors and never blocks the batch."""
+
+    def _deserialize(self, value, attr, data, partial=None, **kwargs):
+        if not isinstance(value, dict):
+            raise ValidationError("Each mutation must be an object.")
+        return value
+
+
+class PushSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    device_id = fields.UUID(required=True, metadata={"description": "From POST /api/v1/devices."})
+    mutations = fields.List(
+        LenientMutationItem(MutationSchema),
+        required=True,
+        metadata={"description": "Applied in order. At most MAX_BATCH_MUTATIONS (default 500) per batch and "
+                                 "MAX_REQUEST_BYTES (default 2 MB) per request, else 413: halve the batch."},
+    )
+
+
+class ConflictRefSchema(Schema):
+    id = fields.String(metadata={"description": "The conflict's record_id (entity `conflict` in pull)."})
+    field = fields.String()
+
+
+class MutationResultSchema(Schema):
+    id = fields.String(allow_none=True)
+    status = fields.String(metadata={"description": "applied | duplicate | conflict | rejected"})
+    outcome = fields.String(metadata={"description": "For a duplicate: the original status."})
+    rev = fields.Integer(allow_none=True)
+    code = fields.String(metadata={"description": "For a rejection: invalid | forbidden | not_found"})
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+    conflicts = fields.List(fields.Nested(ConflictRefSchema))
+
+
+class PushResultSchema(Schema):
+    results = fields.List(fields.Nested(MutationResultSchema))
+
+
+class PullArgsSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    cursor = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2**62),
+                            metadata={"description": "The cursor of the last page applied; 0 for everything."})
+    limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=5000),
+                           metadata={"description": "Target page size; a page ends on a rev boundary, so one "
+                                                    "rev shared by many records (a person's whole history on "
+                                                    "joining a caseload) may make it longer."})
+
+
+class DeviceHeaderSchema(Schema):
+    class Meta:
+        unknown = "exclude"
+
+    device_id = fields.UUID(required=True, data_key="X-Device-Id")
+
+
+class ChangeSchema(Schema):
+    entity = fields.String(metadata={"description": "person | visit | goal | goal_progress | referral | resource "
+                                                    "| review | conflict"})
+    record_id = fields.String()
+    rev = fields.Integer()
+    deleted = fields.Boolean()
+    fields_ = fields.Dict(data_key="fields", metadata={"description": "The whole record (empty for a tombstone)."})
+
+
+class PurgeSchema(Schema):
+    entity = fields.String()
+    record_id = fields.String()
+
+
+class PullSchema(Schema):
+    changes = fields.List(fields.Nested(ChangeSchema))
+    purge = fields.List(fields.Nested(PurgeSchema))
+    cursor = fields.Integer()
+    more = fields.Boolean()
+
+
+class DeviceCreateSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=80))
+
+
+class DeviceCreatedSchema(Schema):
+    device_id = fields.String()
+

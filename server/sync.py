@@ -1,0 +1,911 @@
+"""The sync engine: applies pushed mutations (at most once, in order, authorised, conflicts kept per
+field) and answers pulls (scoped to the caseload, paged by rev, a person's whole history on joining,
+`purge` on leaving). Plain functions over the models, no Flask: the HTTP views in api/sync.py are thin."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid as uuidlib
+from dataclasses import dataclass, field
+
+import peewee
+from marshmallow import ValidationError
+
+from . import reminder_schedule
+from .changes import COUNTER, current_rev, next_rev
+from .db import database, is_postgres, utcnow, write_transaction
+from .models import (
+    AppliedMutation,
+    CaseloadAssignment,
+    ChangeCounter,
+    Conflict,
+    Device,
+    Goal,
+    GoalProgress,
+    Person,
+    Referral,
+    Resource,
+    Review,
+    User,
+    Visit,
+)
+from .schemas import FIELD_SCHEMAS, PULL_ONLY_ENTITIES, READ_ONLY_FIELDS, MutationSchema
+
+# Records that only their author adds to or corrects: the later arrival simply wins, never a conflict.
+APPEND_ONLY = {"visit", "goal_progress"}
+MODELS = {"person": Person, "visit": Visit, "goal": Goal, "goal_progress": GoalProgress, "referral": Referral}
+# Parents before children inside one rev, so a device with foreign keys can apply a page in order.
+PULL_ORDER = ("resource", "person", "goal", "visit", "goal_progress", "referral", "review", "conflict")
+DEVICE_TOUCH_SECONDS = 15
+
+_MUTATION_SCHEMA = MutationSchema()
+_FIELD_SCHEMAS = {name: schema() for name, schema in FIELD_SCHEMAS.items()}
+
+
+class SyncError(Exception):
+    """A whole request is refused (unknown or revoked device): the view answers status/code/message."""
+
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+class Rejected(Exception):
+    """One mutation is refused; the rest of the batch goes on. `errors` names each field and why."""
+
+    def __init__(self, code: str, errors: dict):
+        super().__init__(code)
+        self.code, self.errors = code, errors
+
+
+# --- devices -----------------------------------------------------------------------------------
+
+def register_device(user: User, name: str) -> Device:
+    with write_transaction():
+        return Device.create(user=user, name=name.strip()[:80] or "Phone", last_seen_at=utcnow())
+
+
+def device_for(user: User, device_id) -> Device:
+    """The caller's own, unrevoked device, or SyncError (403)."""
+    device = Device.get_or_none(Device.uuid == device_id)
+    if device is None or device.user_id != user.id:
+        raise SyncError(403, "unknown_device", "This device is not registered to you. Sign in again to register it.")
+    if device.revoked_at is not None:
+        raise SyncError(403, "device_revoked", "This device was signed out by a coordinator. Its local data will be "
+                                               "removed; sign in again on a trusted device.")
+    return device
+
+
+def touch_device(device: Device, synced: bool) -> None:
+    """Keep last_seen_at / last_sync_at fresh without turning every pull into a write."""
+    now = utcnow()
+    last = device.last_sync_at if synced else device.last_seen_at
+    if last is not None and (now - last).total_seconds() < DEVICE_TOUCH_SECONDS:
+        return
+    values = {Device.last_seen_at: now}
+    if synced:
+        values[Device.last_sync_at] = now
+    with write_transaction():
+        Device.update(values).where(Device.id == device.id).execute()
+
+
+# --- values in and out -------------------------------------------------------------------------
+
+def _uuid_str(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, uuidlib.UUID):
+        return str(value)
+    value = str(value)
+    return value if len(value) == 36 else str(uuidlib.UUID(value))
+
+
+def _iso_dt(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):  # some drivers hand back text
+        value = dt.datetime.fromisoformat(value)
+    return value.isoformat() + "+00:00"
+
+
+def _iso_date(value) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else value.isoformat()
+
+
+def _jsonable(value):
+    if isinstance(value, dt.datetime):
+        return _iso_dt(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, uuidlib.UUID):
+        return str(value)
+    return value
+
+
+def person_fields(r: dict) -> dict:
+    return {
+        "display_name": r["display_name"],
+        "preferred_contact": r["preferred_contact"],
+        "engagement_start": _iso_date(r["engagement_start"]),
+        "planned_end": _iso_date(r["planned_end"]),
+        "status": r["status"],
+        "reminders_opt_in": bool(r["reminders_opt_in"]),
+        "added_in_field": bool(r["added_in_field"]),
+        "confirmed": r["confirmed_at"] is not None,
+    }
+
+
+def visit_fields(r: dict) -> dict:
+    return {
+        "person_id": _uuid_str(r["p_uuid"]),
+        "author_id": _uuid_str(r["a_uuid"]),
+        "started_at": _iso_dt(r["started_at"]),
+        "duration_minutes": r["duration_minutes"],
+        "mode": r["mode"],
+        "location_type": r["location_type"],
+        "attendance": r["attendance"],
+        "group_session": bool(r["group_session"]),
+        "notes": r["notes"],
+        "goal_ids": json.loads(r["goal_ids"] or "[]"),
+        "wellbeing": r["wellbeing"],
+        "concern": r["concern"],
+        "concern_notes": r["concern_notes"],
+        "next_visit_at": _iso_dt(r["next_visit_at"]),
+        "reviewed": r["reviewed_at"] is not None,
+        "concern_acknowledged": r["concern_ack_at"] is not None,
+    }
+
+
+def goal_fields(r: dict) -> dict:
+    return {
+        "person_id": _uuid_str(r["p_uuid"]),
+        "title": r["title"],
+        "life_area": r["life_area"],
+        "steps": r["steps"],
+        "status": r["status"],
+        "target_date": _iso_date(r["target_date"]),
+        "achieved_at": _iso_dt(r["achieved_at"]),
+    }
+
+
+def goal_progress_fields(r: dict) -> dict:
+    return {
+        "goal_id": _uuid_str(r["g_uuid"]),
+        "person_id": _uuid_str(r["p_uuid"]),
+        "visit_id": _uuid_str(r["v_uuid"]),
+        "author_id": _uuid_str(r["a_uuid"]),
+        "rating": r["rating"],
+        "note": r["note"],
+    }
+
+
+def referral_fields(r: dict) -> dict:
+    return {
+        "person_id": _uuid_str(r["p_uuid"]),
+        "resource_id": _uuid_str(r["res_uuid"]),
+        "status": r["status"],
+        "notes": r["notes"],
+        "follow_up_at": _iso_dt(r["follow_up_at"]),
+    }
+
+
+def resource_fields(r: dict) -> dict:
+    return {name: r[name] for name in ("name", "category", "description", "address", "phone", "website",
+                                       "opening_hours", "area")} | {"archived": bool(r["archived"])}
+
+
+def review_fields(r: dict) -> dict:
+    return {
+        "visit_id": _uuid_str(r["v_uuid"]),
+        "person_id": _uuid_str(r["p_uuid"]),
+        "reviewer_name": r["reviewer_name"],
+        "comment": r["comment"],
+        "created_at": _iso_dt(r["created_at"]),
+    }
+
+
+def conflict_fields(r: dict) -> dict:
+    return {
+        "person_id": _uuid_str(r["p_uuid"]),
+        "target_entity": r["entity"],
+        "target_id": _uuid_str(r["record_id"]),
+        "field": r["field"],
+        "kept_value": json.loads(r["kept_value"]) if r["kept_value"] is not None else None,
+        "lost_value": json.loads(r["lost_value"]) if r["lost_value"] is not None else None,
+        "lost_by": r["lost_by_name"],
+        "won_by": r["won_by_name"],
+        "created_at": _iso_dt(r["created_at"]),
+        "resolution": r["resolution"] or None,
+    }
+
+
+# --- push ----------------------------------------------------------------------------------------
+
+def apply_batch(user: User, device: Device, mutations: list) -> list[dict]:
+    """Apply a batch in order, in one write transaction; one result per mutation, in the same order.
+    Every write takes the change-counter lock first, so batches (and their revs) commit one after another."""
+    for attempt in range(3):
+        try:
+            with write_transaction():
+                _lock_changes()
+                batch = _Batch(user, device)
+                results = [batch.apply(raw) for raw in mutations]
+                if batch.touched:
+                    Device.update(last_seen_at=utcnow(), last_sync_at=utcnow()).where(Device.id == device.id).execute()
+                return results
+        except peewee.IntegrityError:
+            # The unique mutation id is the last word on at-most-once: if another writer slipped the same id
+            # in first, start again and this time answer `duplicate`.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _lock_changes() -> None:
+    if is_postgres():
+        ChangeCounter.select().where(ChangeCounter.name == COUNTER).for_update().execute()
+
+
+def _messages(messages) -> dict:
+    """marshmallow messages -> {field: [reason, ...]}."""
+    if isinstance(messages, list):
+        return {"_schema": [str(m) for m in messages]}
+    out = {}
+    for key, value in messages.items():
+        if isinstance(value, dict):
+            for sub_key, sub_value in _messages(value).items():
+                out[f"{key}.{sub_key}" if key not in ("fields", "_schema") else sub_key] = sub_value
+        elif isinstance(value, list):
+            out[str(key)] = [str(v) if not isinstance(v, dict) else json.dumps(v) for v in value]
+        else:
+            out[str(key)] = [str(value)]
+    return out
+
+
+@dataclass
+class _Mutation:
+    id: uuidlib.UUID
+    entity: str
+    record_id: uuidlib.UUID
+    op: str
+    base_rev: int | None
+    fields: dict
+
+
+@dataclass
+class _Outcome:
+    status: str
+    rev: int | None = None
+    conflicts: list = field(default_factory=list)
+
+
+class _Batch:
+    def __init__(self, user: User, device: Device):
+        self.user = user
+        self.device = device
+        self.coordinator = user.is_coordinator
+        self._caseload: set[int] | None = None
+        self.seen: dict = {}
+        self.touched = False
+
+    # scope -------------------------------------------------------------------------------------
+    @property
+    def caseload(self) -> set[int]:
+        if self._caseload is None:
+            self._caseload = {row.person_id for row in (
+                CaseloadAssignment.select(CaseloadAssignment.person)
+                .where((CaseloadAssignment.worker == self.user) & CaseloadAssignment.ended_at.is_null()))}
+        return self._caseload
+
+    def in_scope(self, person: Person) -> bool:
+        if self.coordinator:
+            return person.team_id == self.user.team_id
+        return person.id in self.caseload
+
+    def person_in_scope(self, person_uuid, field_name: str) -> Person:
+        person = Person.get_or_none(Person.uuid == person_uuid)
+        if person is None:
+            raise Rejected("not_found", {field_name: ["No such person."]})
+        if not self.in_scope(person):
+            raise Rejected("forbidden", {field_name: ["This person is not on your caseload."]})
+        if person.deleted:
+            raise Rejected("forbidden", {field_name: ["This person has been removed."]})
+        return person
+
+    # one mutation --------------------------------------------------------------------------------
+    def apply(self, raw) -> dict:
+        raw_id = raw.get("id") if isinstance(raw, dict) else None
+        shown_id = raw_id if isinstance(raw_id, str) and len(raw_id) <= 64 else None
+        if isinstance(raw, dict) and raw.get("entity") in PULL_ONLY_ENTITIES + ("assignment", "caseload"):
+            reason = ("Only a coordinator can assign caseloads." if raw["entity"] in ("assignment", "caseload")
+                      else "Resources and reviews are kept by coordinators; devices only receive them.")
+            return {"id": shown_id, "status": "rejected", "code": "forbidden", "rev": None,
+                    "errors": {"entity": [reason]}}
+        try:
+            loaded = _MUTATION_SCHEMA.load(raw)
+        except ValidationError as exc:
+            return {"id": shown_id, "status": "rejected", "code": "invalid", "rev": None,
+                    "errors": _messages(exc.messages)}
+        m = _Mutation(loaded["id"], loaded["entity"], loaded["record_id"], loaded["op"], loaded["base_rev"],
+                      loaded["fields_"])
+        mid = str(m.id)
+
+        previous = self.seen.get(m.id) or AppliedMutation.get_or_none(AppliedMutation.mutation_id == m.id)
+        if previous is not None:
+            if previous.user_id != self.user.id:
+                return {"id": mid, "status": "rejected", "code": "invalid", "rev": None,
+                        "errors": {"id": ["This mutation id was already used."]}}
+            stored = json.loads(previous.result or "{}")
+            return {"id": mid, "status": "duplicate", "outcome": previous.status, "rev": previous.rev,
+                    "code": stored.get("code"), "errors": stored.get("errors", {}),
+                    "conflicts": stored.get("conflicts", [])}
+
+        self.touched = True
+        try:
+            with database.atomic():  # a savepoint: a mutation that fails half-way leaves nothing behind
+                outcome = getattr(self, "apply_" + m.entity)(m)
+                result = {"conflicts": outcome.conflicts} if outcome.conflicts else {}
+                record = AppliedMutation.create(
+                    mutation_id=m.id, device=self.device, user=self.user, entity=m.entity, record_id=m.record_id,
+                    status=outcome.status, rev=outcome.rev, result=json.dumps(result))
+        except Rejected as exc:
+            # Kept with what was typed, so nothing is lost even when it cannot be applied.
+            result = {"code": exc.code, "errors": exc.errors, "fields": m.fields, "op": m.op}
+            record = AppliedMutation.create(
+                mutation_id=m.id, device=self.device, user=self.user, entity=m.entity, record_id=m.record_id,
+                status="rejected", rev=None, result=json.dumps(result, default=str))
+            self.seen[m.id] = record
+            return {"id": mid, "status": "rejected", "code": exc.code, "rev": None, "errors": exc.errors}
+        self.seen[m.id] = record
+        response = {"id": mid, "status": outcome.status, "rev": outcome.rev, "errors": {}}
+        if outcome.conflicts:
+            response["conflicts"] = outcome.conflicts
+        return response
+
+    # loading fields ---------------------------------------------------------------------------
+    def load_fields(self, m: _Mutation, current: dict | None, new: bool) -> dict:
+        """Validate `fields` for this entity. Read-only fields pass only when unchanged (a device may
+        echo a whole record back); otherwise each is refused with its reason."""
+        errors = {}
+        data = dict(m.fields)
+        read_only = READ_ONLY_FIELDS.get(m.entity, {})
+        for name in list(data):
+            if name in read_only:
+                same = (current is not None and current.get(name) == data[name]) or (
+                    current is None and data[name] in (None, False, "", []))
+                del data[name]
+                if not same:
+                    errors[name] = [read_only[name] if not self.coordinator or "coordinator" not in read_only[name]
+                                    else "Change this on the coordinator pages."]
+        try:
+            loaded = _FIELD_SCHEMAS[m.entity].load(data, partial=not new)
+        except ValidationError as exc:
+            errors.update(_messages(exc.messages))
+            loaded = {}
+        if errors:
+            raise Rejected("invalid", errors)
+        return loaded
+
+    # writing ------------------------------------------------------------------------------------
+    def stamp(self, rev: int) -> list:
+        return [rev, self.device.id, self.user.id]
+
+    def write(self, m: _Mutation, record, person: Person | None, values: dict, public: dict,
+              current_public: dict) -> _Outcome:
+        """Apply changed values to an existing record. `values` are model attribute values keyed by the
+        public field name; conflicts are kept per field unless the record is append-only."""
+        rev = next_rev()
+        conflicts = []
+        conflicting = m.entity not in APPEND_ONLY
+        frevs = json.loads(record.field_revs or "{}") if conflicting else {}
+        base = m.base_rev or 0
+        if record.deleted:
+            last = frevs.get("deleted")
+            if conflicting and last and last[0] > base and last[1] != self.device.id:
+                conflicts.append(self.keep_conflict(m, record, person, "deleted", False, True, last[2], rev))
+            record.deleted = False
+            frevs["deleted"] = self.stamp(rev)
+        for name, value in values.items():
+            attr = ATTRS.get(m.entity, {}).get(name, name)
+            if record.__data__.get(attr) == value:
+                continue  # nothing changes, so nothing is lost
+            if conflicting:
+                last = frevs.get(name)
+                if last and last[0] > base and last[1] != self.device.id:
+                    conflicts.append(self.keep_conflict(m, record, person, name, public.get(name),
+                                                        current_public.get(name), last[2], rev))
+                frevs[name] = self.stamp(rev)
+            setattr(record, attr, value)
+        if conflicting:
+            record.field_revs = json.dumps(frevs)
+        record.rev = rev
+        record.updated_at = utcnow()
+        record.save()
+        return _Outcome("conflict" if conflicts else "applied", rev, conflicts)
+
+    def keep_conflict(self, m, record, person, name, kept, lost, lost_by_id, rev) -> dict:
+        conflict = Conflict.create(
+            person=person, entity=m.entity, record_id=record.uuid, field=name,
+            kept_value=json.dumps(_jsonable(kept)), lost_value=json.dumps(_jsonable(lost)),
+            lost_by=lost_by_id if lost_by_id and User.get_or_none(User.id == lost_by_id) else None,
+            won_by=self.user, rev=rev)
+        return {"id": str(conflict.uuid), "field": name}
+
+    def delete(self, m: _Mutation, record, person: Person | None) -> _Outcome:
+        if record.deleted:
+            return _Outcome("applied", record.rev)  # already a tombstone: nothing more to do
+        rev = next_rev()
+        conflicts = []
+        if m.entity not in APPEND_ONLY:
+            frevs = json.loads(record.field_revs or "{}")
+            base = m.base_rev or 0
+            later = [v for v in frevs.values() if v[0] > base and v[1] != self.device.id]
+            if later:
+                newest = max(later)
+                conflicts.append(self.keep_conflict(m, record, person, "deleted", True, False, newest[2], rev))
+            frevs["deleted"] = self.stamp(rev)
+            record.field_revs = json.dumps(frevs)
+        record.deleted = True
+        record.rev = rev
+        record.updated_at = utcnow()
+        record.save()
+        return _Outcome("conflict" if conflicts else "applied", rev, conflicts)
+
+    def create(self, m: _Mutation, model, values: dict, **extra) -> tuple[object, int]:
+        rev = next_rev()
+        attrs = {ATTRS.get(m.entity, {}).get(name, name): value for name, value in values.items()}
+        if m.entity not in APPEND_ONLY:
+            attrs["field_revs"] = json.dumps({name: self.stamp(rev) for name in values})
+        now = utcnow()
+        record = model.create(uuid=m.record_id, rev=rev, created_at=now, updated_at=now, **attrs, **extra)
+        return record, rev
+
+    # entities -----------------------------------------------------------------------------------
+    def apply_person(self, m: _Mutation) -> _Outcome:
+        record = Person.get_or_none(Person.uuid == m.record_id)
+        if record is not None and not self.in_scope(record):
+            raise Rejected("forbidden", {"record_id": ["This person is not on your caseload."]})
+        if m.op == "delete":
+            if record is None:
+                raise Rejected("not_found", {"record_id": ["No such person."]})
+            if not self.coordinator:
+                raise Rejected("forbidden", {"record_id": ["Only a coordinator can remove a person."]})
+            return self.delete(m, record, record)
+        if record is None:
+            values = self.load_fields(m, None, new=True)
+            if self.user.team_id is None:
+                raise Rejected("forbidden", {"record_id": ["You are not in a team, so you cannot add people."]})
+            record, rev = self.create(m, Person, values, team=self.user.team_id, created_by=self.user,
+                                      added_in_field=not self.coordinator)
+            if not self.coordinator:  # met in the field: joins this worker's caseload, flagged for the coordinator
+                CaseloadAssignment.create(person=record, worker=self.user, assigned_by=self.user, rev=rev)
+                self.caseload.add(record.id)
+            return _Outcome("applied", rev)
+        current = person_fields(record.__data__)
+        values = self.load_fields(m, current, new=False)
+        return self.write(m, record, record, values, _public(values), current)
+
+    def apply_visit(self, m: _Mutation) -> _Outcome:
+        record = Visit.get_or_none(Visit.uuid == m.record_id)
+        if record is None:
+            if m.op == "delete":
+                raise Rejected("not_found", {"record_id": ["No such visit."]})
+            values = self.load_fields(m, None, new=True)
+            person = self.person_in_scope(values.pop("person_id"), "person_id")
+            values = _visit_values(values)
+            record, rev = self.create(m, Visit, values, person=person, author=self.user)
+            reminder_schedule.visit_changed(record)
+            return _Outcome("applied", rev)
+        person = Person.get_by_id(record.person_id)
+        if record.author_id != self.user.id:
+            raise Rejected("forbidden", {"record_id": ["Only the visit's author can change it."]})
+        if not self.in_scope(person):
+            raise Rejected("forbidden", {"person_id": ["This person is not on your caseload."]})
+        if m.op == "delete":
+            outcome = self.delete(m, record, person)
+            reminder_schedule.visit_changed(record)
+            return outcome
+        current = visit_fields(record.__data__ | {"p_uuid": person.uuid, "a_uuid": self.user.uuid})
+        values = self.load_fields(m, current, new=False)
+        _same_parent(values, "person_id", person.uuid, "A visit cannot move to another person.")
+        outcome = self.write(m, record, person, _visit_values(values), {}, {})
+        reminder_schedule.visit_changed(record)
+        return outcome
+
+    def apply_goal(self, m: _Mutation) -> _Outcome:
+        record = Goal.get_or_none(Goal.uuid == m.record_id)
+        if record is None:
+            if m.op == "delete":
+                raise Rejected("not_found", {"record_id": ["No such goal."]})
+            values = self.load_fields(m, None, new=True)
+            person = self.person_in_scope(values.pop("person_id"), "person_id")
+            record, rev = self.create(m, Goal, _goal_values(values, None), person=person, created_by=self.user)
+            return _Outcome("applied", rev)
+        person = Person.get_by_id(record.person_id)
+        if not self.in_scope(person):
+            raise Rejected("forbidden", {"person_id": ["This person is not on your caseload."]})
+        if m.op == "delete":
+            return self.delete(m, record, person)
+        current = goal_fields(record.__data__ | {"p_uuid": person.uuid})
+        values = self.load_fields(m, current, new=False)
+        _same_parent(values, "person_id", person.uuid, "A goal cannot move to another person.")
+        return self.write(m, record, person, _goal_values(values, record), _public(values), current)
+
+    def apply_goal_progress(self, m: _Mutation) -> _Outcome:
+        record = GoalProgress.get_or_none(GoalProgress.uuid == m.record_id)
+        if record is None:
+            if m.op == "delete":
+                raise Rejected("not_found", {"record_id": ["No such goal progress."]})
+            values = self.load_fields(m, None, new=True)
+            goal = Goal.get_or_none(Goal.uuid == values.pop("goal_id"))
+            if goal is None or goal.deleted:
+                raise Rejected("not_found", {"goal_id": ["No such goal."]})
+            person = Person.get_by_id(goal.person_id)
+            if not self.in_scope(person):
+                raise Rejected("forbidden", {"goal_id": ["This goal's person is not on your caseload."]})
+            values = self.progress_visit(values, goal)
+            record, rev = self.create(m, GoalProgress, values, goal=goal, author=self.user)
+            return _Outcome("applied", rev)
+        goal = Goal.get_by_id(record.goal_id)
+        person = Person.get_by_id(goal.person_id)
+        if record.author_id != self.user.id:
+            raise Rejected("forbidden", {"record_id": ["Only the author can change this goal progress."]})
+        if not self.in_scope(person):
+            raise Rejected("forbidden", {"goal_id": ["This goal's person is not on your caseload."]})
+        if m.op == "delete":
+            return self.delete(m, record, person)
+        values = self.load_fields(m, None, new=False)
+        _same_parent(values, "goal_id", goal.uuid, "Goal progress cannot move to another goal.")
+        return self.write(m, record, person, self.progress_visit(values, goal), {}, {})
+
+    def progress_visit(self, values: dict, goal: Goal) -> dict:
+        if "visit_id" in values:
+            visit_id = values.pop("visit_id")
+            if visit_id is None:
+                values["visit"] = None
+            else:
+                visit = Visit.get_or_none(Visit.uuid == visit_id)
+                if visit is None or visit.person_id != goal.person_id:
+                    raise Rejected("invalid", {"visit_id": ["No visit with this person has this id."]})
+                values["visit"] = visit.id
+        return values
+
+    def apply_referral(self, m: _Mutation) -> _Outcome:
+        record = Referral.get_or_none(Referral.uuid == m.record_id)
+        if record is None:
+            if m.op == "delete":
+                raise Rejected("not_found", {"record_id": ["No such referral."]})
+            values = self.load_fields(m, None, new=True)
+            person = self.person_in_scope(values.pop("person_id"), "person_id")
+            values = _referral_values(values)
+            record, rev = self.create(m, Referral, values, person=person, created_by=self.user)
+            return _Outcome("applied", rev)
+        person = Person.get_by_id(record.person_id)
+        if not self.in_scope(person):
+            raise Rejected("forbidden", {"person_id": ["This person is not on your caseload."]})
+        if m.op == "delete":
+            return self.delete(m, record, person)
+        current = referral_fields(record.__data__ | {
+            "p_uuid": person.uuid, "res_uuid": Resource.get_by_id(record.resource_id).uuid})
+        values = self.load_fields(m, current, new=False)
+        _same_parent(values, "person_id", person.uuid, "A referral cannot move to another person.")
+        public = _public(values)
+        return self.write(m, record, person, _referral_values(values), public, current)
+
+    def apply_conflict(self, m: _Mutation) -> _Outcome:
+        conflict = Conflict.get_or_none(Conflict.uuid == m.record_id)
+        if conflict is None or conflict.deleted or conflict.person_id is None:
+            raise Rejected("not_found", {"record_id": ["No such conflict."]})
+        person = Person.get_by_id(conflict.person_id)
+        if not self.in_scope(person):
+            raise Rejected("forbidden", {"record_id": ["This person is not on your caseload."]})
+        if m.op == "delete":
+            raise Rejected("invalid", {"op": ["Resolve a conflict with upsert and action restore or dismiss."]})
+        action = self.load_fields(m, None, new=True)["action"]
+        if conflict.resolution:
+            raise Rejected("invalid", {"action": [f"This conflict was already resolved ({conflict.resolution})."]})
+        rev = next_rev()
+        conflicts = []
+        if action == "restore":
+            conflicts = self.restore(conflict, person, rev)
+        conflict.resolution = "restored" if action == "restore" else "dismissed"
+        conflict.resolved_at = utcnow()
+        conflict.resolved_by = self.user
+        conflict.rev = rev
+        conflict.updated_at = utcnow()
+        conflict.save()
+        return _Outcome("conflict" if conflicts else "applied", rev, conflicts)
+
+    def restore(self, conflict: Conflict, person: Person, rev: int) -> list:
+        """Put the overwritten value back as a new change. If the field moved on since the conflict was kept,
+        what it holds now is kept in turn, so a restore never loses anything either."""
+        model = MODELS[conflict.entity]
+        record = model.get_or_none(model.uuid == conflict.record_id)
+        if record is None:
+            raise Rejected("not_found", {"record_id": ["The record this conflict belongs to is gone."]})
+        lost = json.loads(conflict.lost_value) if conflict.lost_value is not None else None
+        kept = json.loads(conflict.kept_value) if conflict.kept_value is not None else None
+        frevs = json.loads(record.field_revs or "{}")
+        name = conflict.field
+        m = _Mutation(uuidlib.uuid4(), conflict.entity, record.uuid, "upsert", rev, {})
+        if name == "deleted":
+            now_value = bool(record.deleted)
+            record.deleted = bool(lost)
+        else:
+            current = _record_public(conflict.entity, record, person)
+            now_value = current.get(name)
+            try:
+                loaded = _FIELD_SCHEMAS[conflict.entity].load({name: lost}, partial=True)
+            except ValidationError as exc:
+                raise Rejected("invalid", {"action": ["The kept value can no longer be restored."]}) from exc
+            converters = {"goal": lambda v: _goal_values(v, record), "referral": _referral_values}
+            values = converters.get(conflict.entity, lambda v: v)(loaded)
+            for key, value in values.items():
+                setattr(record, ATTRS.get(conflict.entity, {}).get(key, key), value)
+        extra = []
+        if now_value != kept and now_value != lost:
+            last = frevs.get(name) or [0, 0, None]
+            extra.append(self.keep_conflict(m, record, person, name, lost, now_value, last[2], rev))
+        frevs[name] = self.stamp(rev)
+        record.field_revs = json.dumps(frevs)
+        record.rev = rev
+        record.updated_at = utcnow()
+        record.save()
+        return extra
+
+
+# Public field name -> model attribute, where they differ.
+ATTRS = {
+    "referral": {"resource_id": "resource"},
+}
+
+
+def _same_parent(values: dict, name: str, current_uuid, message: str) -> None:
+    if name in values:
+        if values[name] != current_uuid:
+            raise Rejected("invalid", {name: [message]})
+        del values[name]
+
+
+def _public(values: dict) -> dict:
+    return {name: _jsonable(value) for name, value in values.items()}
+
+
+def _visit_values(values: dict) -> dict:
+    if "goal_ids" in values:
+        values["goal_ids"] = json.dumps([str(g) for g in values["goal_ids"]])
+    return values
+
+
+def _goal_values(values: dict, record: Goal | None) -> dict:
+    if values.get("status") == "achieved" and (record is None or record.achieved_at is None):
+        values["achieved_at"] = utcnow()
+    return values
+
+
+def _referral_values(values: dict) -> dict:
+    if "resource_id" in values:
+        resource = Resource.get_or_none(Resource.uuid == values["resource_id"])
+        if resource is None or resource.deleted:
+            raise Rejected("not_found", {"resource_id": ["No such resource in the directory."]})
+        values["resource_id"] = resource.id
+    return values
+
+
+def _record_public(entity: str, record, person: Person) -> dict:
+    row = dict(record.__data__)
+    row["p_uuid"] = person.uuid
+    if entity == "referral":
+        row["res_uuid"] = Resource.get_by_id(record.resource_id).uuid
+        return referral_fields(row)
+    if entity == "goal":
+        return goal_fields(row)
+    return person_fields(row)
+
+
+# --- pull ----------------------------------------------------------------------------------------
+
+@dataclass
+class _Scope:
+    """Who is in a pull's scope at snapshot `snapshot`: people steady since before `cursor`, people who
+    joined after it (whole history), people who left after it (purge)."""
+
+    cursor: int
+    snapshot: int
+    steady: object  # subquery of person ids
+    joined: dict  # person id -> rev of the assignment that brought them in
+    left: dict  # person id -> rev of the assignment's end
+    worker: User | None
+
+
+def _scope(user: User, cursor: int, snapshot: int) -> _Scope:
+    if user.is_coordinator:
+        steady = Person.select(Person.id).where(Person.team == user.team_id)
+        return _Scope(cursor, snapshot, steady, {}, {}, None)
+    open_rows: dict[int, int] = {}
+    uncertain: set[int] = set()
+    ended: dict[int, int] = {}
+    rows = (CaseloadAssignment
+            .select(CaseloadAssignment.person, CaseloadAssignment.rev, CaseloadAssignment.ended_at)
+            .where((CaseloadAssignment.worker == user)
+                   & (CaseloadAssignment.ended_at.is_null() | (CaseloadAssignment.rev > cursor)))
+            .tuples())
+    for person_id, rev, ended_at in rows:
+        if rev > snapshot:
+            uncertain.add(person_id)  # changed after our snapshot: the next pull sees it settled
+        elif ended_at is None:
+            open_rows[person_id] = min(rev, open_rows.get(person_id, rev))
+        else:
+            ended[person_id] = max(rev, ended.get(person_id, 0))
+    joined = {pid: rev for pid, rev in open_rows.items() if rev > cursor and pid not in uncertain}
+    left = {pid: rev for pid, rev in ended.items() if pid not in open_rows and pid not in uncertain}
+    steady = (CaseloadAssignment
+              .select(CaseloadAssignment.person)
+              .where((CaseloadAssignment.worker == user)
+                     & CaseloadAssignment.ended_at.is_null()
+                     & (CaseloadAssignment.rev <= cursor)))
+    return _Scope(cursor, snapshot, steady, joined, left, user)
+
+
+@dataclass
+class _Source:
+    """One entity's pull query: how to select its rows (with the uuids it refers to) and which column names
+    the person whose scope it is in."""
+
+    entity: str
+    model: type
+    select: object  # () -> query
+    person_col: object  # () -> expression
+    fields: object  # row -> dict
+
+
+def _sources() -> list[_Source]:
+    author = User.alias("author")
+    lost_by = User.alias("lost_by")
+    won_by = User.alias("won_by")
+    reviewer = User.alias("reviewer")
+    return [
+        _Source("resource", Resource, lambda: Resource.select(), None, resource_fields),
+        _Source("person", Person, lambda: Person.select(), lambda: Person.id, person_fields),
+        _Source("goal", Goal,
+                lambda: Goal.select(Goal, Person.uuid.alias("p_uuid")).join(Person, on=(Goal.person == Person.id)),
+                lambda: Goal.person, goal_fields),
+        _Source("visit", Visit,
+                lambda: (Visit.select(Visit, Person.uuid.alias("p_uuid"), author.uuid.alias("a_uuid"))
+                         .join(Person, on=(Visit.person == Person.id))
+                         .join_from(Visit, author, on=(Visit.author == author.id))),
+                lambda: Visit.person, visit_fields),
+        _Source("goal_progress", GoalProgress,
+                lambda: (GoalProgress.select(GoalProgress, Goal.uuid.alias("g_uuid"), Person.uuid.alias("p_uuid"),
+                                             Visit.uuid.alias("v_uuid"), author.uuid.alias("a_uuid"))
+                         .join(Goal, on=(GoalProgress.goal == Goal.id))
+                         .join(Person, on=(Goal.person == Person.id))
+                         .join_from(GoalProgress, Visit, peewee.JOIN.LEFT_OUTER, on=(GoalProgress.visit == Visit.id))
+                         .join_from(GoalProgress, author, peewee.JOIN.LEFT_OUTER,
+                                    on=(GoalProgress.author == author.id))),
+                lambda: Goal.person, goal_progress_fields),
+        _Source("referral", Referral,
+                lambda: (Referral.select(Referral, Person.uuid.alias("p_uuid"), Resource.uuid.alias("res_uuid"))
+                         .join(Person, on=(Referral.person == Person.id))
+                         .join_from(Referral, Resource, on=(Referral.resource == Resource.id))),
+                lambda: Referral.person, referral_fields),
+        _Source("review", Review,
+                lambda: (Review.select(Review, Visit.uuid.alias("v_uuid"), Person.uuid.alias("p_uuid"),
+                                       reviewer.name.alias("reviewer_name"))
+                         .join(Visit, on=(Review.visit == Visit.id))
+                         .join(Person, on=(Visit.person == Person.id))
+                         .join_from(Review, reviewer, on=(Review.reviewer == reviewer.id))),
+                lambda: Visit.person, review_fields),
+        _Source("conflict", Conflict,
+                lambda: (Conflict.select(Conflict, Person.uuid.alias("p_uuid"), lost_by.name.alias("lost_by_name"),
+                                         won_by.name.alias("won_by_name"))
+                         .join(Person, on=(Conflict.person == Person.id))
+                         .join_from(Conflict, lost_by, peewee.JOIN.LEFT_OUTER, on=(Conflict.lost_by == lost_by.id))
+                         .join_from(Conflict, won_by, peewee.JOIN.LEFT_OUTER, on=(Conflict.won_by == won_by.id))),
+                lambda: Conflict.person, conflict_fields),
+    ]
+
+
+_ORDER = {name: i for i, name in enumerate(PULL_ORDER)}
+
+
+def _steady_query(src: _Source, scope: _Scope, low: int, high: int, limit: int | None):
+    """Changes in (low, high] to records of people in scope since before the cursor (and resources)."""
+    q = src.select().where((src.model.rev > low) & (src.model.rev <= high))
+    if src.person_col is not None:
+        q = q.where(src.person_col().in_(scope.steady))
+    q = q.order_by(src.model.rev, src.model.id)
+    return q.limit(limit) if limit else q
+
+
+def _joined_query(src: _Source, scope: _Scope, exact: int | None, limit: int | None):
+    """The whole history of people who joined the caseload after the cursor, each record at the rev of its
+    own last change or of the joining, whichever is later. Tombstones older than the cursor are left out:
+    a device that held the person before has already applied them."""
+    assignment = CaseloadAssignment.alias("joining")
+    vrev = peewee.Case(None, [(assignment.rev > src.model.rev, assignment.rev)], src.model.rev)
+    q = (src.select()
+         .select_extend(vrev.alias("vrev"))
+         .join_from(src.model, assignment, on=(
+             (assignment.person == src.person_col())
+             & (assignment.worker == scope.worker)
+             & assignment.ended_at.is_null()
+             & (assignment.rev > scope.cursor)
+             & (assignment.rev <= scope.snapshot)))
+         .where((src.model.rev <= scope.snapshot)
+                & ((src.model.deleted == False) | (src.model.rev > scope.cursor))))  # noqa: E712
+    if exact is not None:
+        q = q.where(vrev == exact)
+    q = q.order_by(vrev, src.model.id)
+    return q.limit(limit) if limit else q
+
+
+def _change(src: _Source, row: dict, rev: int) -> dict:
+    deleted = bool(row["deleted"])
+    return {"entity": src.entity, "record_id": _uuid_str(row["uuid"]), "rev": rev, "deleted": deleted,
+            "fields": {} if deleted else src.fields(row)}
+
+
+def pull_changes(user: User, device: Device, cursor: int = 0, limit: int = 500) -> dict:
+    """Everything in this user's scope that changed after `cursor`, oldest first, about `limit` at a time.
+    A page always ends on a rev boundary; `cursor` in the answer is where the next pull starts."""
+    with database.atomic():  # one read snapshot on SQLite; on PostgreSQL the snapshot rev bounds every query
+        snapshot = current_rev()
+        scope = _scope(user, cursor, snapshot)
+        found: list[tuple] = []  # (rev, order, id, source, row)
+        truncated: list[tuple] = []  # (source, kind, highest rev fetched)
+        for src in _sources():
+            runs = [("steady", list(_steady_query(src, scope, cursor, snapshot, limit + 1).dicts()))]
+            if scope.joined and src.person_col is not None:
+                runs.append(("joined", list(_joined_query(src, scope, None, limit + 1).dicts())))
+            for kind, rows in runs:
+                for row in rows:
+                    rev = row["vrev"] if kind == "joined" else row["rev"]
+                    found.append((rev, _ORDER[src.entity], row["id"], src, row))
+                if len(rows) > limit:
+                    top = rows[-1]["vrev"] if kind == "joined" else rows[-1]["rev"]
+                    truncated.append((src, kind, top))
+        found.sort(key=lambda item: item[:3])
+        if truncated or len(found) > limit:
+            upto = found[limit - 1][0]
+            seen = {(item[3].entity, item[2]) for item in found}
+            for src, kind, top in truncated:
+                if top == upto:  # this source may hold more rows at exactly `upto`: fetch them all
+                    q = (_steady_query(src, scope, upto - 1, upto, None) if kind == "steady"
+                         else _joined_query(src, scope, upto, None))
+                    for row in q.dicts():
+                        if (src.entity, row["id"]) not in seen:
+                            found.append((upto, _ORDER[src.entity], row["id"], src, row))
+            found.sort(key=lambda item: item[:3])
+            more = bool(truncated) or found[-1][0] > upto
+            page = [item for item in found if item[0] <= upto]
+            next_cursor = upto
+        else:
+            page, more, next_cursor = found, False, max(snapshot, cursor) if found else max(snapshot, cursor)
+        purge = _purge(scope, next_cursor)
+        changes = [_change(item[3], item[4], item[0]) for item in page]
+    touch_device(device, synced=not more)
+    return {"changes": changes, "purge": purge, "cursor": next_cursor, "more": more}
+
+
+def _purge(scope: _Scope, upto: int) -> list[dict]:
+    """People who left the caseload in (cursor, upto], with every record of theirs a device may hold."""
+    gone = [pid for pid, rev in scope.left.items() if rev <= upto]
+    if not gone:
+        return []
+    out = [{"entity": "person", "record_id": _uuid_str(u)}
+           for (u,) in Person.select(Person.uuid).where(Person.id.in_(gone)).tuples()]
+    queries = [
+        ("goal", Goal.select(Goal.uuid).where(Goal.person.in_(gone))),
+        ("visit", Visit.select(Visit.uuid).where(Visit.person.in_(gone))),
+        ("goal_progress", GoalProgress.select(GoalProgress.uuid).join(Goal).where(Goal.person.in_(gone))),
+        ("referral", Referral.select(Referral.uuid).where(Referral.person.in_(gone))),
+        ("review", Review.select(Review.uuid).join(Visit).where(Visit.person.in_(gone))),
+        ("conflict", Conflict.select(Conflict.uuid).where(Conflict.person.in_(gone))),
+    ]
+    for entity, query in queries:
+        out.extend({"entity": entity, "record_id": _uuid_str(u)} for (u,) in query.tuples())
+    return out
