@@ -8,8 +8,9 @@ import time
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 
-reminders = click.Group("reminders", help="Send due reminders to people supported.")
+reminders = AppGroup("reminders", help="Send due reminders to people supported.")
 
 
 def init_app(app) -> None:
