@@ -4,6 +4,8 @@ pausing or closing an engagement, and confirming people that workers added in th
 
 from __future__ import annotations
 
+import json
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from peewee import fn
@@ -160,6 +162,22 @@ def person_detail(person_id):
     )
 
 
+def update_person(person: Person, values: dict, public_names: dict | None = None) -> int:
+    """Change a person's fields from this page; call inside write_transaction(). Besides the record's rev,
+    each changed field's rev is stamped (as the sync engine does for a device), so a worker's phone that
+    edits the same field from an older copy leaves a conflict record instead of silently overwriting."""
+    rev = next_rev()  # takes the change-counter lock first, so the read below is current
+    fresh = Person.get_by_id(person.id)
+    field_revs = json.loads(fresh.field_revs or "{}")
+    for name, value in values.items():
+        if getattr(fresh, name) != value:
+            field_revs[(public_names or {}).get(name, name)] = [rev, None, current_user.id]
+    (Person.update(rev=rev, updated_at=utcnow(), field_revs=json.dumps(field_revs), **values)
+     .where(Person.id == person.id)
+     .execute())
+    return rev
+
+
 def _person_fields(form) -> dict:
     fields = {
         "display_name": clean_text(form.get("display_name"), "Name", 120, required=True),
@@ -212,7 +230,7 @@ def person_edit(person_id):
         return render_template("coordinator/person_form.html", person=person, teams=[], workers=[], admin=False)
     fields = _person_fields(request.form)
     with write_transaction():
-        (Person.update(rev=next_rev(), updated_at=utcnow(), **fields).where(Person.id == person.id).execute())
+        update_person(person, fields)
         audit("person.edit", "person", person.uuid, team=person.team_id)
     flash("Details saved.", "ok")
     return redirect(url_for("coordinator.person_detail", person_id=person.uuid))
@@ -259,8 +277,7 @@ def person_status(person_id):
         raise BadInput("Status: choose active, paused or closed.")
     if status != person.status:
         with write_transaction():
-            (Person.update(status=status, rev=next_rev(), updated_at=utcnow())
-             .where(Person.id == person.id).execute())
+            update_person(person, {"status": status})
             audit(STATUS_ACTIONS[status], "person", person.uuid, team=person.team_id)
     flash(f"Engagement is now {status}.", "ok")
     return redirect(url_for("coordinator.person_detail", person_id=person.uuid))
@@ -270,10 +287,8 @@ def person_status(person_id):
 def person_confirm(person_id):
     person = get_person_or_404(person_id)
     if person.confirmed_at is None:
-        now = utcnow()
         with write_transaction():
-            (Person.update(confirmed_at=now, rev=next_rev(), updated_at=now)
-             .where(Person.id == person.id).execute())
+            update_person(person, {"confirmed_at": utcnow()}, {"confirmed_at": "confirmed"})
             audit("person.confirm", "person", person.uuid, team=person.team_id)
     flash("Person confirmed.", "ok")
     return redirect(safe_back(url_for("coordinator.person_detail", person_id=person.uuid)))

@@ -34,9 +34,10 @@ def iso(value) -> str:
     return local.isoformat(timespec="seconds") if local else ""
 
 
-def keyset(query, time_field, id_field, chunk: int = CHUNK):
+def keyset(query, time_field, id_field, chunk: int | None = None):
     """Every row of `query` ordered by (time, id), a page at a time: memory stays flat however many rows,
     on SQLite and on PostgreSQL (whose driver would otherwise fetch the whole result at once)."""
+    chunk = chunk or CHUNK
     last = None
     while True:
         page = query

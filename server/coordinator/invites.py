@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from ..auth import revoke_all_sessions
@@ -60,5 +60,4 @@ def accept(token):
         User.update(password_hash=hash_password(password)).where(User.id == user.id).execute()
         revoke_all_sessions(user)
         AuditEvent.record(user, "user.accept_invite", "user", user.uuid, team=user.team_id)
-    flash("Your password is set. Please sign in.", "ok")
-    return redirect(url_for("web_auth.login"))
+    return render_template("coordinator/invite_accept.html", user=user, error=None, done=True)

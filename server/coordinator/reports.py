@@ -93,6 +93,8 @@ def report_scope(args) -> Scope:
             return Scope([team.id], start, end, team.name)
         return Scope(None, start, end, "All teams")
     team_id = own_team_id()
+    if team_arg:
+        get_team_or_404(team_arg)  # a coordinator may name only their own team
     if team_id is None:
         raise BadInput("You are not in a team, so there is nothing to report.")
     return Scope([team_id], start, end, "Your team")
