@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     jsonify,
     make_response,
@@ -98,10 +97,11 @@ def clean_subscription(data, allow_local: bool) -> dict:
         if parts.scheme != "https" or parts.hostname == "localhost":
             raise SubscriptionError("bad endpoint")
         try:
-            if not ipaddress.ip_address(parts.hostname).is_global:
-                raise SubscriptionError("bad endpoint")
+            address = ipaddress.ip_address(parts.hostname)
         except ValueError:
-            pass  # a host name, as push services use
+            address = None  # a host name, as push services use
+        if address is not None and not address.is_global:
+            raise SubscriptionError("bad endpoint")
     p256dh = data["keys"].get("p256dh")
     auth = data["keys"].get("auth")
     point = _b64url(p256dh, 65)
@@ -322,7 +322,7 @@ def quiet_hours():
         return _calm()
     start, end = request.form.get("start", ""), request.form.get("end", "")
     if not (schedule.valid_hhmm(start) and schedule.valid_hhmm(end)):
-        abort(400)
+        return make_response(render_template("person/unavailable.html", bad_request=True), 400)
     with write_transaction():
         person = Person.get_by_id(device.person_id)
         schedule.update_settings(person, quiet_hours_start=start, quiet_hours_end=end)
@@ -359,11 +359,6 @@ def stop():
     response = make_response(render_template("person/stopped.html"))
     response.delete_cookie(DEVICE_COOKIE, path="/r/")
     return response
-
-
-@bp.errorhandler(400)
-def _bad_request(exc):
-    return make_response(render_template("person/unavailable.html", bad_request=True), 400)
 
 
 
