@@ -137,6 +137,12 @@ export async function edit(changes) {
       if (!existing || JSON.stringify(existing[k]) !== JSON.stringify(v)) fields[k] = v;
     }
     if (existing && !Object.keys(fields).length) { saved.push(existing); continue; }
+    if (change.localOnly) { // shown at once, sent by another mutation (a conflict's restore)
+      const record = localShape(change.entity, { ...existing, ...fields, id: change.id });
+      await store.put(record);
+      saved.push(record);
+      continue;
+    }
     const record = localShape(change.entity, {
       ...(existing || { rev: null }), ...fields, ...(change.local || {}), id: change.id, _sync: "unsynced", _errors: null,
     });
@@ -209,7 +215,8 @@ export async function applyPushResults(sent, results) {
     const store = tx.objectStore(STORES[m.entity]);
     const record = await store.get(m.record_id);
     const hasErrors = r.errors && Object.keys(r.errors).length;
-    const status = r.status === "duplicate" ? (hasErrors ? "rejected" : "applied") : r.status;
+    // A duplicate repeats the original outcome: the first answer was lost on the way back.
+    const status = r.status === "duplicate" ? (r.outcome || (hasErrors ? "rejected" : "applied")) : r.status;
     if (status === "rejected") {
       m.state = "rejected";
       m.errors = r.errors || {};

@@ -103,10 +103,11 @@ export async function person(ctx, id) {
       h("p", { text: "This person is not on this phone. They may have moved to another worker." }),
       h("a", { href: "/app/", class: "btn", text: "Back to caseload" }));
   }
-  const [goals, visits, referrals, resources] = await Promise.all([
+  const [goals, visits, referrals, resources, conflicts] = await Promise.all([
     store.byIndex("goal", "person_id", id), store.byIndex("visit", "person_id", id),
-    store.byIndex("referral", "person_id", id), store.all("resource"),
+    store.byIndex("referral", "person_id", id), store.all("resource"), store.byIndex("conflict", "person_id", id),
   ]);
+  const openConflicts = conflicts.filter((c) => !c.resolution && !c.deleted);
   const progressByGoal = new Map(await Promise.all(goals.map(async (g) => [g.id, await store.byIndex("goal_progress", "goal_id", g.id)])));
   visits.sort((a, b) => (a.started_at < b.started_at ? 1 : -1));
   const recent = visits.slice(0, 5);
@@ -138,6 +139,8 @@ export async function person(ctx, id) {
   return h("section", { class: "person" },
     h("h1", { text: p.display_name }),
     p.preferred_contact ? h("p", { class: "sub", text: `Contact: ${p.preferred_contact}` }) : null,
+    openConflicts.length ? h("p", { class: "banner warn" }, h("a", { href: "/app/conflicts",
+      text: `${openConflicts.length} change${openConflicts.length > 1 ? "s" : ""} made on two phones: check and restore` })) : null,
     h("div", { class: "actions" },
       h("a", { href: `/app/p/${id}/visit`, class: "btn primary wide", id: "log-visit" }, "Log a visit"),
       h("a", { href: `/app/p/${id}/goal`, class: "btn" }, "New goal"),

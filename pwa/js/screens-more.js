@@ -74,27 +74,24 @@ const LINK = { visit: (r) => `/app/v/${r.id}`, goal: (r) => `/app/g/${r.id}`, re
 const NOUN = { visit: "Visit", goal: "Goal", goal_progress: "Goal rating", referral: "Referral", person: "Person" };
 
 export function shown(value) {
-  if (value == null) return "(empty)";
-  try {
-    const parsed = typeof value === "string" ? JSON.parse(value) : value;
-    return typeof parsed === "string" ? parsed : JSON.stringify(parsed);
-  } catch { return String(value); }
+  if (value == null || value === "") return "(empty)";
+  return typeof value === "string" ? value : JSON.stringify(value);
 }
 
+// One tap: the server puts the overwritten value back (a `conflict` mutation with action restore);
+// the phone shows it at once.
 export async function restoreConflict(conflict) {
-  const record = await store.get(conflict.entity, conflict.record_id);
-  if (!record) throw new Error("That record is not on this phone any more.");
-  let lost = conflict.lost_value;
-  try { lost = typeof lost === "string" ? JSON.parse(lost) : lost; } catch { /* a plain string */ }
-  await store.edit([
-    { entity: conflict.entity, id: conflict.record_id, fields: { [conflict.field]: lost } },
-    { entity: "conflict", id: conflict.id, fields: { resolved: true } },
-  ]);
+  const changes = [{ entity: "conflict", id: conflict.id, fields: { action: "restore" }, local: { resolution: "restored" } }];
+  const target = await store.get(conflict.target_entity, conflict.target_id);
+  if (target && conflict.field !== "deleted") {
+    changes.push({ entity: conflict.target_entity, id: conflict.target_id, fields: { [conflict.field]: conflict.lost_value }, localOnly: true });
+  }
+  await store.edit(changes);
 }
 
 export async function syncScreen(ctx) {
   const [s, outbox, conflicts] = await Promise.all([sync.status(), store.outboxAll(), store.all("conflict")]);
-  const open = conflicts.filter((c) => !c.resolved && !c.resolved_at);
+  const open = conflicts.filter((c) => !c.resolution && !c.deleted);
   const rejected = outbox.filter((m) => m.state === "rejected");
   const waiting = outbox.filter((m) => m.state !== "rejected");
   const label = async (m) => {
@@ -111,12 +108,12 @@ export async function syncScreen(ctx) {
       link ? h("a", { href: link, class: "btn", text: "Correct it" }) : null);
   }));
   const conflictItems = await Promise.all(open.map(async (c) => {
-    const record = await store.get(c.entity, c.record_id);
+    const record = await store.get(c.target_entity, c.target_id);
     return h("li", { class: "card", "data-conflict": c.id },
-      h("p", { class: "title", text: `${NOUN[c.entity] || c.entity}: ${c.field.replace(/_/g, " ")}` }),
+      h("p", { class: "title", text: `${NOUN[c.target_entity] || c.target_entity}: ${String(c.field).replace(/_/g, " ")}` }),
       record && record.title ? h("p", { class: "sub", text: record.title }) : null,
-      h("p", {}, h("strong", { text: "Now: " }), shown(c.kept_value)),
-      h("p", {}, h("strong", { text: "Replaced: " }), shown(c.lost_value)),
+      h("p", {}, h("strong", { text: "Now: " }), shown(c.kept_value), c.won_by ? ` (${c.won_by})` : ""),
+      h("p", {}, h("strong", { text: "Replaced: " }), shown(c.lost_value), c.lost_by ? ` (${c.lost_by})` : ""),
       badge(c),
       h("button", { type: "button", class: "btn", onclick: async (event) => {
         event.target.disabled = true;

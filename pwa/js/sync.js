@@ -95,6 +95,11 @@ async function failed(err) {
     emit("revoked");
     return;
   }
+  if (code === "unknown_device") { // e.g. the server's data was reset: register again on the next try
+    await store.setMeta("device_id", null);
+    state.nextTry = Date.now() + 1000;
+    return;
+  }
   if (code === "csrf_failed") {
     await refreshSession();
     state.nextTry = Date.now() + 1000;
@@ -200,7 +205,12 @@ export async function refreshSession() {
     setCsrf(res.csrf_token);
     await store.setMetaMany({ csrf: res.csrf_token, user: res.user, needs_sign_in: false });
   } catch (err) {
-    if (code === "csrf_failed") {
+    if (code === "unknown_device") { // e.g. the server's data was reset: register again on the next try
+    await store.setMeta("device_id", null);
+    state.nextTry = Date.now() + 1000;
+    return;
+  }
+  if (code === "csrf_failed") {
     await refreshSession();
     state.nextTry = Date.now() + 1000;
     return;

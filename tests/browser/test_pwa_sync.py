@@ -1,0 +1,177 @@
+"""The field app's sync client against the real sync API, in a real Chromium: lost acknowledgements,
+rejected mutations, an expired session, reassignment and two phones editing the same goal."""
+
+from __future__ import annotations
+
+from conftest import go_offline, go_online
+from pwa_steps import SYNC_NOW, add_goal, log_visit, open_person, sign_in, sync_now, unsynced, wait_synced
+
+from server.models import AppliedMutation, Conflict, Goal, UserSession, Visit
+
+
+def test_lost_acknowledgement_creates_no_duplicate(live_server, field, browser_context, page):
+    worker = field.user()
+    person = field.person(worker, "Alex Example")
+    sign_in(page, live_server.url, worker)
+    open_person(page, "Alex Example")
+
+    dropped = []
+
+    def commit_then_drop(route):
+        route.fetch()  # the server receives and commits the batch ...
+        dropped.append(True)
+        route.abort("connectionreset")  # ... but the phone never hears back
+
+    browser_context.route("**/api/v1/sync/push", commit_then_drop)
+    log_visit(page, notes="Coffee at the library")
+    page.wait_for_function("() => document.querySelector('#last-sync') !== null")
+    page.wait_for_timeout(300)
+    assert dropped
+    assert field.read(lambda: Visit.select().where(Visit.person == person.id).count()) == 1
+    assert unsynced(page) == 1  # no answer, so not reported as sent
+
+    browser_context.unroute("**/api/v1/sync/push")
+    sync_now(page)
+    wait_synced(page)
+    assert field.read(lambda: Visit.select().where(Visit.person == person.id).count()) == 1
+    assert field.read(lambda: AppliedMutation.select().count()) == 1
+
+
+def test_a_rejected_mutation_shows_its_reason_and_stays_editable(live_server, field, browser_context, page):
+    worker = field.user()
+    person = field.person(worker, "Alex Example")
+    sign_in(page, live_server.url, worker)
+    open_person(page, "Alex Example")
+
+    go_offline(browser_context)
+    add_goal(page, "Cook a meal with friends")
+    page.click("a:text-is('New goal')")
+    # A title longer than the server allows (the form's maxlength stops typing, not a pasted value).
+    page.eval_on_selector("textarea[name=title]",
+                          "(el) => { el.removeAttribute('maxlength'); el.value = 'x'.repeat(301); }")
+    page.click("#save-goal")
+    page.wait_for_selector("#goals")
+    go_online(browser_context)
+    sync_now(page)
+    page.wait_for_function("() => document.querySelector('#unsynced-count').dataset.count === '1'")
+
+    titles = field.read(lambda: [g.title for g in Goal.select().where(Goal.person == person.id)])
+    assert titles == ["Cook a meal with friends"]
+    page.click("#unsynced-count")
+    page.wait_for_selector("h1:text-is('Sync')")
+    problem = page.locator("[data-rejected]")
+    assert "title" in problem.inner_text().lower()
+    problem.locator("a:text('Correct it')").click()
+    page.wait_for_selector("h1:text-is('Goal')")
+    assert page.locator("[role=alert]:has-text('did not accept')").is_visible()
+    page.fill("textarea[name=title]", "Walk to the park every morning")
+    page.click("#save-goal")
+    page.wait_for_selector("h1:text-is('Alex Example')")
+    wait_synced(page)
+    titles = field.read(lambda: sorted(g.title for g in Goal.select().where(Goal.person == person.id)))
+    assert titles == ["Cook a meal with friends", "Walk to the park every morning"]
+
+
+def test_expired_session_keeps_the_outbox_and_flushes_after_signing_in(live_server, field, browser_context, page):
+    worker = field.user()
+    person = field.person(worker, "Alex Example")
+    sign_in(page, live_server.url, worker)
+    open_person(page, "Alex Example")
+
+    go_offline(browser_context)
+    log_visit(page, notes="Talked about the allotment")
+    with field.tx():
+        from server.db import utcnow
+
+        UserSession.update(revoked_at=utcnow()).where(UserSession.user == worker.id).execute()
+    go_online(browser_context)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.wait_for_selector("#signin-banner")
+    assert unsynced(page) == 1
+    assert field.read(lambda: Visit.select().count()) == 0
+
+    page.click("#signin-banner button")
+    page.wait_for_selector("h1:text-is('Sign in again')")
+    assert page.input_value("input[name=email]") == worker.email
+    from helpers import PASSWORD
+
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form button[type=submit]")
+    wait_synced(page)
+    assert field.read(lambda: Visit.select().where(Visit.person == person.id).count()) == 1
+
+
+def test_a_person_moved_to_another_worker_is_purged_from_the_phone(live_server, field, page):
+    worker = field.user()
+    other = field.user(name="Other Worker")
+    person = field.person(worker, "Alex Example")
+    field.person(worker, "Bo Stays")
+    sign_in(page, live_server.url, worker)
+    open_person(page, "Alex Example")
+    log_visit(page, notes="First visit")
+    wait_synced(page)
+    page.goto(live_server.url + "/app/")
+    page.wait_for_selector("#caseload-list :text('Alex Example')")
+
+    with field.tx():
+        person.reassign(other)
+    page.evaluate(SYNC_NOW)
+    page.wait_for_function("() => !document.querySelector('#caseload-list').textContent.includes('Alex Example')")
+    assert "Bo Stays" in page.locator("#caseload-list").inner_text()
+    left = page.evaluate("""async () => {
+        const db = await import('/app/js/db.js');
+        return [(await db.all('person')).length, (await db.all('visit')).length];
+    }""")
+    assert left == [1, 0]
+    page.goto(live_server.url + f"/app/p/{person.uuid}")
+    page.wait_for_selector("h1:text-is('Not on your caseload')")
+
+
+def test_two_phones_edit_the_same_goal_the_conflict_shows_and_restore_works(
+        live_server, field, playwright_browser):
+    worker = field.user()
+    field.person(worker, "Alex Example")
+    phones = [playwright_browser.new_context(service_workers="allow", viewport={"width": 360, "height": 640})
+              for _ in range(2)]
+    a, b = (context.new_page() for context in phones)
+    try:
+        sign_in(a, live_server.url, worker)
+        open_person(a, "Alex Example")
+        add_goal(a, "Swim once a week")
+        wait_synced(a)
+        sign_in(b, live_server.url, worker)
+        open_person(b, "Alex Example")
+
+        go_offline(phones[0])
+        a.click("#goals a:text('Swim once a week')")
+        a.fill("textarea[name=title]", "Swim twice a week")
+        a.click("#save-goal")
+        a.wait_for_selector("#goals")
+
+        b.click("#goals a:text('Swim once a week')")
+        b.fill("textarea[name=title]", "Swim at the lido")
+        b.click("#save-goal")
+        b.wait_for_selector("#goals")
+        wait_synced(b)
+
+        go_online(phones[0])
+        sync_now(a)
+        wait_synced(a)
+        goal = field.read(lambda: Goal.get(Goal.title.startswith("Swim")))
+        assert goal.title == "Swim twice a week"  # the later arrival wins ...
+        conflicts = field.read(lambda: list(Conflict.select()))
+        assert len(conflicts) == 1  # ... and the overwritten value is kept
+
+        sync_now(b)  # the other phone sees it too
+        b.goto(live_server.url + "/app/conflicts")
+        b.wait_for_selector("[data-conflict]")
+        assert "Swim at the lido" in b.locator("[data-conflict]").inner_text()
+        b.click("[data-conflict] button")  # one tap
+        b.wait_for_selector("[data-conflict]", state="detached")
+        sync_now(b)
+        wait_synced(b)
+        assert field.read(lambda: Conflict.get_by_id(conflicts[0].id).resolution) == "restored"
+        assert field.read(lambda: Goal.get_by_id(goal.id).title) == "Swim at the lido"
+    finally:
+        for context in phones:
+            context.close()
