@@ -53,6 +53,7 @@ async function render({ focus = false } = {}) {
     current = { live, name };
     const view = await mod[name](ctx, ...match.slice(1), params);
     mount(view, focus);
+    performance.mark(`screen:${name}`); // read by bench/pwa_budget.py
     for (const a of document.querySelectorAll("#tabs a")) {
       if (a.dataset.tab === tab) a.setAttribute("aria-current", "page");
       else a.removeAttribute("aria-current");
