@@ -1,0 +1,272 @@
+"""A Hypothesis state machine over sync.py: two workers, three devices, offline edits, lost
+acknowledgements, retries, interleaved batches, reassignment and deletes. After every step the server
+equals a simple model (values, revs, conflicts, mutations applied once); after every full pull a device
+holds exactly its scoped view of the server."""
+
+from __future__ import annotations
+
+import uuid
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+
+from server import sync
+from server.changes import current_rev, next_rev
+from server.db import database, is_postgres, write_transaction
+from server.models import (
+    ALL_MODELS,
+    AppliedMutation,
+    CaseloadAssignment,
+    ChangeCounter,
+    Conflict,
+    Goal,
+    Person,
+    Team,
+    User,
+    Visit,
+)
+
+SETTINGS = settings(max_examples=25, stateful_step_count=30, derandomize=True, deadline=None,
+                    suppress_health_check=list(HealthCheck), database=None)
+VALUES = ["a", "b", "c"]
+
+
+def reset_database():
+    if is_postgres():
+        tables = ", ".join(f'"{m._meta.table_name}"' for m in ALL_MODELS)
+        database.execute_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        ChangeCounter.create(name="changes", value=0)
+    else:
+        for model in reversed(ALL_MODELS):
+            if model is not ChangeCounter:
+                model.delete().execute()
+        ChangeCounter.update(value=0).execute()
+
+
+class SyncMachine(RuleBasedStateMachine):
+    def __init__(self):
+        super().__init__()
+        reset_database()
+        self.rev = 0
+        with write_transaction():
+            team = Team.create(name="Team")
+            self.workers = [User.create(email=f"w{i}@example.test", name=f"W{i}", role="peer_worker", team=team,
+                                        password_hash="unused") for i in range(2)]
+            self.people = []
+            self.goals = {}  # goal uuid -> {"person", "title", "last": {field: (rev, device)}}
+            for i in range(3):
+                person = Person.create(team=team, display_name=f"P{i}", preferred_contact="a", rev=self._rev())
+                self.people.append(person)
+                goal = Goal.create(person=person, title="a", rev=self._rev())
+                self.goals[str(goal.uuid)] = {"person": i, "title": "a", "last": {}}
+        # P0 with W0, P1 with W1, P2 shared
+        self.caseload = {0: set(), 1: set()}
+        for person_index, workers in ((0, [0]), (1, [1]), (2, [0, 1])):
+            for w in workers:
+                self.assign(person_index, w)
+        self.persons = {i: {"preferred_contact": "a", "last": {}} for i in range(3)}
+        self.visits = {}  # uuid -> {"person", "author", "notes", "deleted"}
+        self.applied = {}  # mutation id -> expected status (applied|conflict|rejected)
+        self.conflicts = 0
+        self.devices = []
+        for name, w in (("W0 phone", 0), ("W0 tablet", 0), ("W1 phone", 1)):
+            device = sync.register_device(self.workers[w], name)
+            self.devices.append({"device": device, "worker": w, "outbox": [], "store": {}, "cursor": 0})
+        for d in range(len(self.devices)):
+            self.pull_everything(d, 50)
+
+    # --- model helpers -----------------------------------------------------------------------------
+    def _rev(self) -> int:
+        self.rev += 1
+        return next_rev()
+
+    def assign(self, person_index, w):
+        with write_transaction():
+            self.people[person_index].assign_to(self.workers[w])
+        self.rev += 1
+        self.caseload[w].add(person_index)
+
+    def person_index(self, person_uuid) -> int:
+        return next(i for i, p in enumerate(self.people) if str(p.uuid) == str(person_uuid))
+
+    def expect(self, dev, m) -> str:
+        """Apply one first-time mutation to the model; returns the status the server must answer."""
+        w = dev["worker"]
+        did = dev["device"].id
+        fields = m["fields"]
+        if m["entity"] == "visit":
+            visit = self.visits.get(m["record_id"])
+            if visit is None:
+                if m["op"] == "delete" or "person_id" not in fields:
+                    return "rejected"
+                p = self.person_index(fields["person_id"])
+                if p not in self.caseload[w]:
+                    return "rejected"
+                self.rev += 1
+                self.visits[m["record_id"]] = {"person": p, "author": w, "notes": fields.get("notes", ""),
+                                               "deleted": False}
+                return "applied"
+            if visit["author"] != w or visit["person"] not in self.caseload[w]:
+                return "rejected"
+            if m["op"] == "delete":
+                if not visit["deleted"]:
+                    self.rev += 1
+                    visit["deleted"] = True
+                return "applied"
+            self.rev += 1
+            visit["deleted"] = False
+            visit["notes"] = fields.get("notes", visit["notes"])
+            return "applied"
+        if m["entity"] == "goal":
+            record = self.goals[m["record_id"]]
+            p, field = record["person"], "title"
+        else:
+            p = self.person_index(m["record_id"])
+            record, field = self.persons[p], "preferred_contact"
+        if p not in self.caseload[w]:
+            return "rejected"
+        self.rev += 1
+        status = "applied"
+        if record[field] != fields[field]:
+            last = record["last"].get(field)
+            if last and last[0] > (m["base_rev"] or 0) and last[1] != did:
+                status = "conflict"
+                self.conflicts += 1
+            record["last"][field] = (self.rev, did)
+            record[field] = fields[field]
+        return status
+
+    def scoped_view(self, w) -> dict:
+        view = {}
+        for i in self.caseload[w]:
+            view[("person", str(self.people[i].uuid))] = self.persons[i]["preferred_contact"]
+        for gid, goal in self.goals.items():
+            if goal["person"] in self.caseload[w]:
+                view[("goal", gid)] = goal["title"]
+        for vid, visit in self.visits.items():
+            if visit["person"] in self.caseload[w] and not visit["deleted"]:
+                view[("visit", vid)] = visit["notes"]
+        in_scope = [self.people[i].id for i in self.caseload[w]]
+        for conflict in Conflict.select().where(Conflict.person.in_(in_scope)):
+            view[("conflict", str(conflict.uuid))] = conflict.field
+        return view
+
+    # --- rules ---------------------------------------------------------------------------------------
+    @rule(d=st.integers(0, 2), data=st.data())
+    def log_visit_offline(self, d, data):
+        dev = self.devices[d]
+        people = [rid for (entity, rid) in dev["store"] if entity == "person"]
+        if not people:
+            return
+        person_id = data.draw(st.sampled_from(sorted(people)))
+        dev["outbox"].append({"id": str(uuid.uuid4()), "entity": "visit", "record_id": str(uuid.uuid4()),
+                              "op": "upsert", "base_rev": None,
+                              "fields": {"person_id": person_id, "started_at": "2026-11-20T10:00:00+00:00",
+                                         "notes": data.draw(st.sampled_from(VALUES))}})
+
+    @rule(d=st.integers(0, 2), data=st.data(), delete=st.booleans())
+    def change_own_visit_offline(self, d, data, delete):
+        dev = self.devices[d]
+        mine = sorted({m["record_id"] for m in dev["outbox"] if m["entity"] == "visit"}
+                      | {rid for (entity, rid), rec in dev["store"].items()
+                         if entity == "visit" and rec["fields"]["author_id"] == str(self.workers[dev["worker"]].uuid)})
+        if not mine:
+            return
+        vid = data.draw(st.sampled_from(mine))
+        base = dev["store"].get(("visit", vid), {}).get("rev")
+        fields = {} if delete else {"notes": data.draw(st.sampled_from(VALUES))}
+        dev["outbox"].append({"id": str(uuid.uuid4()), "entity": "visit", "record_id": vid,
+                              "op": "delete" if delete else "upsert", "base_rev": base, "fields": fields})
+
+    @rule(d=st.integers(0, 2), data=st.data(), on_goal=st.booleans())
+    def edit_shared_field_offline(self, d, data, on_goal):
+        dev = self.devices[d]
+        entity, field = ("goal", "title") if on_goal else ("person", "preferred_contact")
+        known = sorted(rid for (ent, rid) in dev["store"] if ent == entity)
+        if not known:
+            return
+        rid = data.draw(st.sampled_from(known))
+        dev["outbox"].append({"id": str(uuid.uuid4()), "entity": entity, "record_id": rid, "op": "upsert",
+                              "base_rev": dev["store"][(entity, rid)]["rev"],
+                              "fields": {field: data.draw(st.sampled_from(VALUES))}})
+
+    @precondition(lambda self: any(dev["outbox"] for dev in self.devices))
+    @rule(d=st.integers(0, 2), size=st.integers(1, 4), ack_lost=st.booleans())
+    def push(self, d, size, ack_lost):
+        dev = self.devices[d]
+        batch = dev["outbox"][:size]
+        if not batch:
+            return
+        expected = []
+        for m in batch:
+            if m["id"] in self.applied:
+                expected.append(("duplicate", self.applied[m["id"]]))
+            else:
+                self.applied[m["id"]] = self.expect(dev, m)
+                expected.append((self.applied[m["id"]], None))
+        results = sync.apply_batch(self.workers[dev["worker"]], dev["device"], batch)
+        assert [(r["status"], r.get("outcome")) for r in results] == expected
+        if not ack_lost:  # the response arrived: the device may forget what the server has
+            del dev["outbox"][:len(batch)]
+
+    @rule(person=st.integers(0, 2), w=st.integers(0, 1))
+    def reassign(self, person, w):
+        others = [o for o in (0, 1) if o != w and person in self.caseload[o]]
+        with write_transaction():
+            Person.get_by_id(self.people[person].id).reassign(self.workers[w])
+        for o in others:
+            self.caseload[o].discard(person)
+            self.rev += 1
+        if person not in self.caseload[w]:
+            self.caseload[w].add(person)
+            self.rev += 1
+
+    @rule(d=st.integers(0, 2), limit=st.sampled_from([2, 3, 50]))
+    def pull_everything(self, d, limit):
+        dev = self.devices[d]
+        seen = set()
+        while True:
+            page = sync.pull_changes(self.workers[dev["worker"]], dev["device"], dev["cursor"], limit)
+            for item in page["purge"]:
+                dev["store"].pop((item["entity"], item["record_id"]), None)
+            for change in page["changes"]:
+                key = (change["entity"], change["record_id"])
+                assert key not in seen, f"{key} pulled twice in one sync"
+                seen.add(key)
+                if change["deleted"]:
+                    dev["store"].pop(key, None)
+                else:
+                    dev["store"][key] = change
+            assert page["cursor"] >= dev["cursor"]
+            dev["cursor"] = page["cursor"]
+            if not page["more"]:
+                break
+        field_of = {"person": "preferred_contact", "goal": "title", "visit": "notes", "conflict": "field"}
+        held = {key: rec["fields"][field_of[key[0]]] for key, rec in dev["store"].items()}
+        assert held == self.scoped_view(dev["worker"])
+
+    # --- invariants --------------------------------------------------------------------------------
+    @invariant()
+    def server_equals_model(self):
+        assert current_rev() == self.rev
+        for vid, visit in self.visits.items():
+            row = Visit.get(Visit.uuid == vid)
+            assert (row.notes, row.deleted, row.person_id) == (visit["notes"], visit["deleted"],
+                                                                self.people[visit["person"]].id)
+        assert Visit.select().count() == len(self.visits)  # no record twice
+        for gid, goal in self.goals.items():
+            assert Goal.get(Goal.uuid == gid).title == goal["title"]
+        for i, person in self.persons.items():
+            assert Person.get_by_id(self.people[i].id).preferred_contact == person["preferred_contact"]
+        assert Conflict.select().count() == self.conflicts
+        assert AppliedMutation.select().count() == len(self.applied)
+        for w in (0, 1):
+            assigned = {a.person_id for a in CaseloadAssignment.select()
+                        .where((CaseloadAssignment.worker == self.workers[w]) & CaseloadAssignment.ended_at.is_null())}
+            assert assigned == {self.people[i].id for i in self.caseload[w]}
+
+
+def test_sync_state_machine(app):
+    with database.connection_context():
+        run_state_machine_as_test(SyncMachine, settings=SETTINGS)
