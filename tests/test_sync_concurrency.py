@@ -1,0 +1,91 @@
+"""Concurrency on PostgreSQL: eight devices push while three others pull. Every change is pulled by every
+puller exactly once, in rev order: the one change sequence commits in order, so a cursor never skips."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sync_support import mutation, new_id, person_on_caseload, visit_fields
+
+from server import sync
+from server.changes import current_rev
+from server.db import database, is_sqlite, write_transaction
+from server.models import User, Visit
+
+PUSHERS, PULLERS, BATCHES, BATCH_SIZE = 8, 3, 12, 5
+
+
+def test_concurrent_pushes_and_pulls_never_skip_or_repeat(app, make_user, coordinator):
+    if is_sqlite():
+        pytest.skip("SQLite has one writer at a time; this test is about PostgreSQL's concurrent writers")
+    workers = [make_user("peer_worker", name=f"Pusher {i}") for i in range(PUSHERS)]
+    reader = make_user("peer_worker", name="Reader")
+    people = []
+    for w in workers:
+        person = person_on_caseload(w)
+        with write_transaction():
+            person.assign_to(reader)  # the reader's caseload holds every pusher's person
+        people.append(person)
+    push_devices = [sync.register_device(w, "phone") for w in workers]
+    pull_devices = [sync.register_device(reader, f"reader {i}") for i in range(PULLERS)]
+    applied: list[tuple[str, int]] = []
+    pulled: list[list[tuple[str, str, int]]] = [[] for _ in range(PULLERS)]
+    errors: list[BaseException] = []
+    pushing_done = threading.Event()
+    lock = threading.Lock()
+
+    def pusher(i):
+        try:
+            user = User.get_by_id(workers[i].id)
+            for _ in range(BATCHES):
+                batch = [mutation("visit", new_id(), visit_fields(people[i].uuid)) for _ in range(BATCH_SIZE)]
+                results = sync.apply_batch(user, push_devices[i], batch)
+                assert [r["status"] for r in results] == ["applied"] * BATCH_SIZE
+                with lock:
+                    applied.extend((m["record_id"], r["rev"]) for m, r in zip(batch, results, strict=True))
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+        finally:
+            database.close()
+
+    def puller(i):
+        try:
+            user = User.get_by_id(reader.id)
+            cursor = 0
+            while True:
+                finished = pushing_done.is_set()  # read before pulling: the last round sees every commit
+                while True:
+                    page = sync.pull_changes(user, pull_devices[i], cursor, 7)
+                    revs = [c["rev"] for c in page["changes"]]
+                    assert revs == sorted(revs) and all(r > cursor for r in revs)
+                    pulled[i].extend((c["entity"], c["record_id"], c["rev"]) for c in page["changes"])
+                    cursor = page["cursor"]
+                    if not page["more"]:
+                        break
+                if finished:
+                    return
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            database.close()
+
+    threads = [threading.Thread(target=pusher, args=(i,)) for i in range(PUSHERS)]
+    readers = [threading.Thread(target=puller, args=(i,)) for i in range(PULLERS)]
+    for t in readers + threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    pushing_done.set()
+    for t in readers:
+        t.join(timeout=120)
+    assert not errors, errors
+    assert len(applied) == PUSHERS * BATCHES * BATCH_SIZE == Visit.select().count()
+    assert len({rev for _, rev in applied}) == len(applied)  # one change sequence, no rev shared
+    expected = sorted(applied, key=lambda item: item[1])
+    for seen in pulled:
+        visits = [(rid, rev) for entity, rid, rev in seen if entity == "visit"]
+        assert visits == expected  # every change exactly once, in rev order: no gaps, no repeats
+        people_seen = [rid for entity, rid, _ in seen if entity == "person"]
+        assert sorted(people_seen) == sorted(str(p.uuid) for p in people)
+    assert current_rev() >= expected[-1][1]
