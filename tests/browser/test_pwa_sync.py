@@ -46,6 +46,7 @@ def test_a_rejected_mutation_shows_its_reason_and_stays_editable(live_server, fi
     go_offline(browser_context)
     add_goal(page, "Cook a meal with friends")
     page.click("a:text-is('New goal')")
+    page.wait_for_selector("textarea[name=title]")
     # A title longer than the server allows (the form's maxlength stops typing, not a pasted value).
     page.eval_on_selector("textarea[name=title]",
                           "(el) => { el.removeAttribute('maxlength'); el.value = 'x'.repeat(301); }")
@@ -175,3 +176,71 @@ def test_two_phones_edit_the_same_goal_the_conflict_shows_and_restore_works(
     finally:
         for context in phones:
             context.close()
+
+
+def test_an_oversized_batch_is_halved_until_it_fits(live_server, field, browser_context, page):
+    worker = field.user()
+    person = field.person(worker, "Alex Example")
+    sign_in(page, live_server.url, worker)
+    open_person(page, "Alex Example")
+    go_offline(browser_context)
+    for n in range(5):
+        add_goal(page, f"Small step number {n}")
+
+    sizes = []
+
+    def too_large_over_two(route):
+        count = len(route.request.post_data_json["mutations"])
+        sizes.append(count)
+        if count > 2:
+            route.fulfill(status=413, content_type="application/json",
+                          body='{"code": "batch_too_large", "message": "Too large", "errors": {}}')
+        else:
+            route.continue_()
+
+    browser_context.route("**/api/v1/sync/push", too_large_over_two)
+    go_online(browser_context)
+    sync_now(page)
+    wait_synced(page)
+    assert sizes[:3] == [5, 2, 2] and max(sizes[1:]) <= 2
+    assert field.read(lambda: Goal.select().where(Goal.person == person.id).count()) == 5
+
+
+def test_a_revoked_device_wipes_its_local_data(live_server, field, page):
+    from server.db import utcnow
+    from server.models import Device
+
+    worker = field.user()
+    field.person(worker, "Alex Example")
+    sign_in(page, live_server.url, worker)
+    with field.tx():
+        Device.update(revoked_at=utcnow()).where(Device.user == worker.id).execute()
+    sync_now(page)
+    page.wait_for_selector("h1:text-is('Sign in')")
+    assert "removed from Alongside" in page.locator("#toast").inner_text()
+    left = page.evaluate("""async () => {
+        const db = await import('/app/js/db.js');
+        return [(await db.all('person')).length, await db.getMeta('device_id'), await db.getMeta('user')];
+    }""")
+    assert left == [0, None, None]
+
+
+def test_sign_out_refuses_to_discard_unsynced_work(live_server, field, browser_context, page):
+    worker = field.user()
+    person = field.person(worker, "Alex Example")
+    sign_in(page, live_server.url, worker)
+    open_person(page, "Alex Example")
+    go_offline(browser_context)
+    log_visit(page, notes="Offline visit")
+    page.click("#tabs a:text('Settings')")
+    page.click("#sign-out")
+    page.wait_for_selector("#settings-message:has-text('not yet synced')")
+    assert page.locator("h1").inner_text() == "Settings"
+
+    go_online(browser_context)
+    sync_now(page)
+    wait_synced(page)
+    page.click("#sign-out")
+    page.wait_for_selector("h1:text-is('Sign in')")
+    assert field.read(lambda: Visit.select().where(Visit.person == person.id).count()) == 1
+    assert page.evaluate("import('/app/js/db.js').then(async (db) => (await db.all('visit')).length)") == 0
