@@ -17,11 +17,32 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from .. import reminder_schedule as schedule
 from ..db import write_transaction
 from ..errors import ApiError
+from ..extensions import ErrorSchema
 from ..models import AuditEvent, CaseloadAssignment, Goal, Person, Reminder
 from ..person_pages import create_invite, withdraw
 
 blp = Blueprint("invites_api", __name__, url_prefix="/api/v1/invites",
                 description="Reminders for people supported: invites, consent state, goal-step reminders")
+
+ERRORS = {
+    401: "Not signed in",
+    403: "CSRF token missing, or not allowed (organisation settings are for coordinators)",
+    404: "No such person on your caseload (or, to read, in your team)",
+    409: "The person's support has ended",
+    422: "Some fields need attention; `errors` says which and why",
+}
+
+
+def documented(*codes):
+    """Document these error answers, in the API's one error shape."""
+
+    def wrap(view):
+        for code in codes:
+            view = blp.alt_response(code, schema=ErrorSchema, description=ERRORS[code])(view)
+        return view
+
+    return wrap
+
 
 HHMM = validate.Regexp(r"^([01]\d|2[0-3]):([0-5]\d)$", error="Use HH:MM, 24-hour.")
 
@@ -142,7 +163,7 @@ def _settings_out(settings: schedule.Settings) -> dict:
 class Invites(MethodView):
     @blp.arguments(InviteCreateSchema)
     @blp.response(201, InviteSchema)
-    @blp.alt_response(404, description="No such person on your caseload")
+    @documented(401, 403, 404, 409, 422)
     def post(self, args):
         """Invite a person on your caseload to turn on reminders: a single-use link for 72 hours, also as QR."""
         person = get_person(args["person_id"])
@@ -158,6 +179,7 @@ class Invites(MethodView):
 @blp.route("/vapid-public-key")
 class VapidKey(MethodView):
     @blp.response(200, VapidKeySchema)
+    @documented(401)
     def get(self):
         """The application server key browsers subscribe with (also public at /r/vapid-public-key)."""
         return {"public_key": current_app.config["ALONGSIDE"].extra["VAPID_PUBLIC_KEY"]}
@@ -166,6 +188,7 @@ class VapidKey(MethodView):
 @blp.route("/goal-templates")
 class GoalTemplates(MethodView):
     @blp.response(200, TemplatesSchema)
+    @documented(401)
     def get(self):
         """Safe goal-step reminder texts, the custom-text limit and the warning to show beside it."""
         return {"templates": [{"id": k, "text": v} for k, v in schedule.GOAL_TEMPLATES.items()],
@@ -175,14 +198,14 @@ class GoalTemplates(MethodView):
 @blp.route("/people/<uuid:person_id>")
 class PersonReminders(MethodView):
     @blp.response(200, ReminderStatusSchema)
-    @blp.alt_response(404, description="No such person on your caseload (or in your team)")
+    @documented(401, 404)
     def get(self, person_id):
         """Consent state and upcoming reminders: on or off, how many phones, when consent was given."""
         person = get_person(person_id, for_write=False)
         return _status_out(person)
 
     @blp.response(200, ReminderStatusSchema)
-    @blp.alt_response(404, description="No such person on your caseload (or in your team)")
+    @documented(401, 403, 404)
     def delete(self, person_id):
         """Stop all reminders for this person (e.g. they asked in person): subscriptions removed."""
         person = get_person(person_id, for_write=False)
@@ -195,8 +218,7 @@ class PersonReminders(MethodView):
 class GoalReminders(MethodView):
     @blp.arguments(GoalReminderCreateSchema)
     @blp.response(201, ReminderSchema)
-    @blp.alt_response(404, description="No such person on your caseload")
-    @blp.alt_response(422, description="Not allowed: health words, names, past time, reminders off")
+    @documented(401, 403, 404, 422)
     def post(self, args, person_id):
         """Add a goal-step reminder agreed with the person: a safe template, or `custom` with `text`
         (at most 60 characters; no names and no health details — it may show on a locked screen)."""
@@ -221,7 +243,7 @@ class GoalReminders(MethodView):
 @blp.route("/people/<uuid:person_id>/goal-reminders/<uuid:reminder_id>")
 class GoalReminder(MethodView):
     @blp.response(204)
-    @blp.alt_response(404, description="No such reminder")
+    @documented(401, 403, 404)
     def delete(self, person_id, reminder_id):
         """Cancel a pending goal-step reminder."""
         person = get_person(person_id)
@@ -239,12 +261,14 @@ class GoalReminder(MethodView):
 @blp.route("/people/<uuid:person_id>/settings")
 class PersonSettings(MethodView):
     @blp.response(200, SettingsSchema)
+    @documented(401, 404)
     def get(self, person_id):
         """This person's reminder timings (organisation defaults where they have none of their own)."""
         return _settings_out(schedule.settings_for(get_person(person_id, for_write=False)))
 
     @blp.arguments(SettingsSchema)
     @blp.response(200, SettingsSchema)
+    @documented(401, 403, 404, 422)
     def put(self, args, person_id):
         """Change this person's timings (agreed with them); pending visit reminders move at once."""
         person = get_person(person_id)
@@ -257,13 +281,14 @@ class PersonSettings(MethodView):
 @blp.route("/organisation-settings")
 class OrganisationSettings(MethodView):
     @blp.response(200, SettingsSchema)
+    @documented(401)
     def get(self):
         """The organisation's default reminder timings."""
         return _settings_out(schedule.organisation_settings())
 
     @blp.arguments(SettingsSchema)
     @blp.response(200, SettingsSchema)
-    @blp.alt_response(403, description="Coordinators only")
+    @documented(401, 403, 422)
     def put(self, args):
         """Change the organisation's defaults (coordinators); everyone's pending visit reminders follow."""
         if not current_user.is_coordinator:
