@@ -86,6 +86,8 @@ def handle_http_exception(exc: HTTPException):
         # webargs nests by location ("json", "query"); flatten the single-location case
         if isinstance(errors, dict) and len(errors) == 1 and next(iter(errors)) in ("json", "query", "headers"):
             errors = next(iter(errors.values()))
+        if isinstance(errors, list):  # e.g. ["Invalid JSON body."]: keep `errors` an object, as documented
+            errors = {"_body": errors}
         status = 422 if status == 400 else status
     if status == 429:
         code, message = "too_many_requests", MESSAGES[429]
