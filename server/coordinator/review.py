@@ -67,7 +67,8 @@ def queue_filters(args) -> dict:
 def queue_query(filters: dict):
     """Visits in scope, newest first, with their person and author in the same row."""
     query = (visits()
-             .select(Visit, Person, User)
+             .select(Visit.id, Visit.uuid, Visit.started_at, Visit.duration_minutes, Visit.mode, Visit.attendance,
+                     Visit.concern, Visit.reviewed_at, Person.id, Person.uuid, Person.display_name, User.id, User.name)
              .switch(Visit)
              .join(User, on=(Visit.author == User.id)))
     if filters["worker"]:
@@ -96,7 +97,9 @@ def review_queue():
     return render_template(
         "coordinator/review_queue.html",
         visits=rows[:PAGE_SIZE], more=more, page=page, filters=filters,
-        workers=list(workers()), people=list(people().order_by(Person.display_name).limit(1000)),
+        workers=list(workers().select(User.uuid, User.name).tuples()),
+        people=list(people().select(Person.uuid, Person.display_name).order_by(Person.display_name).limit(2000)
+                    .tuples()),
         modes=VISIT_MODES, attendance=VISIT_ATTENDANCE,
         args={k: v for k, v in request.args.items() if k != "page"},
     )
