@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -151,9 +152,19 @@ class Dispatcher:
 
     @classmethod
     def from_app(cls, app, **overrides) -> Dispatcher:
+        """Settings: defaults <- ALONGSIDE_REMINDER_WORKERS / _MAX_ATTEMPTS / _MAX_LATE_MINUTES <- the
+        REMINDER_DISPATCH dict given to create_app <- keyword overrides."""
         cfg = app.config["ALONGSIDE"]
         settings = DispatchSettings()
-        for key, value in {**cfg.extra.get("REMINDER_DISPATCH", {}), **overrides}.items():
+        from_env = {}
+        for name, key, convert in (("WORKERS", "workers", int), ("MAX_ATTEMPTS", "max_attempts", int),
+                                   ("MAX_LATE_MINUTES", "max_late", lambda v: dt.timedelta(minutes=int(v)))):
+            raw = os.environ.get(f"ALONGSIDE_REMINDER_{name}")
+            if raw:
+                from_env[key] = convert(raw)
+        for key, value in {**from_env, **cfg.extra.get("REMINDER_DISPATCH", {}), **overrides}.items():
+            if key not in DispatchSettings.__dataclass_fields__:
+                raise ValueError(f"unknown reminder dispatch setting {key!r}")
             setattr(settings, key, value)
         return cls(cfg.extra["VAPID_PEM"], cfg.VAPID_SUBJECT, settings)
 
@@ -235,7 +246,8 @@ class Dispatcher:
         pushes: list[_Push] = []
         for reminder in reminders:
             late = now - reminder.send_at
-            if not reminder.person.reminders_opt_in:
+            person = reminder.person
+            if not person.reminders_opt_in or person.deleted or person.status == "closed":
                 finals[reminder.id] = ("cancelled", "reminders turned off")
                 notes.append({"reminder": reminder.id, "outcome": "cancelled"})
                 continue

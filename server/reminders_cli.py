@@ -26,11 +26,13 @@ def _summary(result) -> str:
 
 
 @reminders.command("send")
-def send():
+@click.option("--workers", type=click.IntRange(1, 64), default=None, help="Concurrent pushes (default 8).")
+def send(workers):
     """One pass: send every reminder that is due now, then exit."""
     from .reminders import send_due_reminders
 
-    result = send_due_reminders(current_app._get_current_object())
+    overrides = {"workers": workers} if workers else {}
+    result = send_due_reminders(current_app._get_current_object(), **overrides)
     click.echo(_summary(result))
 
 
@@ -39,7 +41,8 @@ def send():
               help="Seconds between passes.")
 @click.option("--passes", default=0, type=click.IntRange(0),
               help="Stop after this many passes (0 = run until stopped).")
-def run(interval, passes):
+@click.option("--workers", type=click.IntRange(1, 64), default=None, help="Concurrent pushes (default 8).")
+def run(interval, passes, workers):
     """Loop: a pass every --interval seconds until stopped (SIGTERM or Ctrl-C finish the current pass)."""
     from .reminders import Dispatcher
 
@@ -54,7 +57,8 @@ def run(interval, passes):
         previous = None
     done = 0
     try:
-        with Dispatcher.from_app(current_app._get_current_object()) as dispatcher:
+        overrides = {"workers": workers} if workers else {}
+        with Dispatcher.from_app(current_app._get_current_object(), **overrides) as dispatcher:
             while not stopping["now"]:
                 result = dispatcher.send_due()
                 done += 1

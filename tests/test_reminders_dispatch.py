@@ -193,6 +193,23 @@ def test_person_who_stopped_is_not_sent_to(person, endpoint, dispatcher):
     assert fresh(reminder).status == "cancelled"
 
 
+def test_closed_person_is_not_sent_to(person, endpoint, dispatcher):
+    subscribe(person, endpoint)
+    reminder = due(person)
+    Person.update(status="closed").where(Person.id == person.id).execute()
+    assert dispatcher.send_due().cancelled == 1
+    assert endpoint.received == [] and fresh(reminder).status == "cancelled"
+
+
+def test_dispatch_settings_from_the_environment(app, monkeypatch):
+    monkeypatch.setenv("ALONGSIDE_REMINDER_WORKERS", "3")
+    monkeypatch.setenv("ALONGSIDE_REMINDER_MAX_LATE_MINUTES", "15")
+    with Dispatcher.from_app(app) as d:
+        assert d.settings.workers == 3 and d.settings.max_late == dt.timedelta(minutes=15)
+    with pytest.raises(ValueError):
+        Dispatcher.from_app(app, nonsense=1)
+
+
 def test_ttl_and_urgency_follow_the_kind(person, endpoint, dispatcher):
     subscribe(person, endpoint)
     due(person, kind="visit_soon", body="Reminder: your visit is today at 10:00")
@@ -225,7 +242,7 @@ def test_cli_send_one_pass(app, runner, person, endpoint):
     assert result.exit_code == 0, result.output
     assert "sent 1" in result.output
     assert len(endpoint.received) == 1
-    result = runner.invoke(args=["reminders", "run", "--passes", "1", "--interval", "1"])
+    result = runner.invoke(args=["reminders", "run", "--passes", "1", "--interval", "1", "--workers", "2"])
     assert result.exit_code == 0, result.output
     assert "Stopped after 1 pass(es)." in result.output
 
