@@ -33,7 +33,7 @@ let dbPromise = null;
 export function db() {
   if (!dbPromise) {
     dbPromise = openDB(DB_NAME, 1, {
-      upgrade(d, oldVersion, _newVersion, tx) {
+      upgrade(d, oldVersion) {
         if (oldVersion < 1) {
           for (const name of Object.values(STORES)) {
             const store = d.createObjectStore(name, { keyPath: "id" });
@@ -43,7 +43,6 @@ export function db() {
           outbox.createIndex("record_id", "record_id");
           d.createObjectStore("meta", { keyPath: "key" });
         }
-        void tx;
       },
       blocking() { closeDB(); }, // another tab wants to delete or upgrade: let it
     });

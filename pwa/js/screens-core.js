@@ -1,8 +1,8 @@
 // The screens on the start-up path: sign in, caseload, and a person's page.
 import * as store from "./db.js";
 import * as sync from "./sync.js";
-import { h, field, badge, reasons, fmtDay, fmtWhen, toast } from "./ui.js";
-import { MODES, ATTENDANCE, CONCERNS, REFERRAL_STATUSES, LIFE_AREAS, word } from "./codes.js";
+import { h, field, badge, reasons, fmtDay, fmtWhen } from "./ui.js";
+import { MODES, ATTENDANCE, CONCERNS, REFERRAL_STATUSES, word } from "./codes.js";
 
 export function signIn(ctx, { again = false } = {}) {
   const error = h("p", { class: "error", role: "alert", id: "signin-error" });
@@ -111,7 +111,7 @@ export async function person(ctx, id) {
   const progressByGoal = new Map(await Promise.all(goals.map(async (g) => [g.id, await store.byIndex("goal_progress", "goal_id", g.id)])));
   visits.sort((a, b) => (a.started_at < b.started_at ? 1 : -1));
   const recent = visits.slice(0, 5);
-  const reviews = (await Promise.all(recent.map((v) => store.byIndex("review", "visit_id", v.id)))).flat();
+  const reviews = (await Promise.all(visits.slice(0, 20).map((v) => store.byIndex("review", "visit_id", v.id)))).flat();
   const resourceName = new Map(resources.map((r) => [r.id, r.name]));
   const active = goals.filter((g) => g.status === "active" || !g.status);
   const other = goals.filter((g) => g.status && g.status !== "active");
@@ -130,7 +130,8 @@ export async function person(ctx, id) {
     h("a", { href: `/app/v/${v.id}`, class: "title", text: fmtWhen(v.started_at) }),
     h("p", { class: "sub", text: [word(MODES, v.mode), word(ATTENDANCE, v.attendance), v.concern && v.concern !== "none" ? word(CONCERNS, v.concern) : ""].filter(Boolean).join(" · ") }),
     badge(v), v._sync === "rejected" ? h("p", { class: "error", text: reasons(v._errors) }) : null,
-    reviews.filter((r) => r.visit_id === v.id).map((r) => h("p", { class: "feedback", text: `Coordinator: ${r.comment || ""}` })));
+    v.reviewed ? h("p", { class: "sub", text: v.concern_acknowledged ? "Reviewed; concern seen by your coordinator" : "Reviewed by your coordinator" }) : null,
+    reviews.filter((r) => r.visit_id === v.id).map((r) => h("p", { class: "feedback", text: `${r.reviewer_name || "Coordinator"}: ${r.comment || ""}` })));
   const referralItem = (r) => h("li", { class: "card" },
     h("a", { href: `/app/r/${r.id}`, class: "title", text: resourceName.get(r.resource_id) || "A resource" }),
     h("p", { class: "sub", text: word(REFERRAL_STATUSES, r.status) + (r.follow_up_at ? ` · follow up ${fmtDay(r.follow_up_at)}` : "") }),
@@ -153,8 +154,9 @@ export async function person(ctx, id) {
     h("h2", { text: "Open referrals" }),
     openRefs.length ? h("ul", { class: "list", id: "referrals" }, openRefs.map(referralItem)) : h("p", { class: "empty", text: "No open referrals." }),
     h("h2", { text: "Coordinator feedback" }),
-    reviews.length ? h("ul", { class: "list" }, reviews.map((r) => h("li", { class: "card feedback", text: r.comment || "Reviewed" })))
+    reviews.length ? h("ul", { class: "list", id: "feedback" }, reviews.map((r) => h("li", { class: "card feedback" },
+      h("p", { class: "sub", text: `${r.reviewer_name || "Coordinator"}${r.created_at ? `, ${fmtDay(r.created_at)}` : ""}` }),
+      h("p", { text: r.comment || "Reviewed" }))))
       : h("p", { class: "empty", text: "No feedback yet." }));
 }
 
-export { LIFE_AREAS, toast };

@@ -79,3 +79,24 @@ def test_a_new_version_is_offered_not_forced(live_server, page):
         assert old != page.evaluate("caches.keys()")
     finally:
         pwa_static._version_cache.clear()
+
+
+IPHONE_SAFARI = ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+                 "Version/18.0 Mobile/15E148 Safari/604.1")
+
+
+def test_iphone_safari_outside_the_installed_app_is_told_once_why_to_install(live_server, playwright_browser):
+    context = playwright_browser.new_context(service_workers="allow", viewport={"width": 360, "height": 640},
+                                             user_agent=IPHONE_SAFARI)
+    try:
+        page = context.new_page()
+        open_app(page, live_server.url)
+        notice = page.locator("[role=note]:has-text('Safari clears')")
+        notice.wait_for()
+        assert "Home Screen" in notice.inner_text()
+        page.reload()
+        page.wait_for_selector("html[data-ready]")
+        page.wait_for_timeout(200)
+        assert page.locator("[role=note]").count() == 0  # once is enough
+    finally:
+        context.close()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from conftest import go_offline, go_online
 from pwa_steps import add_goal, log_visit, open_app, open_person, refer, sign_in, sync_now, unsynced, wait_synced
 
-from server.models import AppliedMutation, Goal, GoalProgress, Referral, Visit
+from server.models import AppliedMutation, Goal, GoalProgress, Referral, Review, Visit
 
 
 def test_offline_work_survives_reload_and_restart_then_syncs_once(live_server, field, persistent_context_factory):
@@ -64,3 +64,19 @@ def test_offline_work_survives_reload_and_restart_then_syncs_once(live_server, f
     page.reload()
     page.wait_for_selector("h1:text-is('Alex Example')")
     assert page.locator("#visits .badge").first.inner_text() == "Sent"
+
+    # The coordinator's feedback reaches the phone; a referral's status is updated from the phone.
+    coordinator = field.user("coordinator", name="Cass Coordinator")
+    with field.tx():
+        from server.changes import next_rev
+
+        Review.create(visit=Visit.get(Visit.person == person.id), reviewer=coordinator,
+                      comment="Lovely idea, the pool.", rev=next_rev())
+    sync_now(page)
+    page.wait_for_selector("#feedback :text('Lovely idea, the pool.')")
+    page.click("#referrals a:text('Riverside Food Bank')")
+    page.select_option("select[name=status]", "attended")
+    page.click("#save-referral")
+    page.wait_for_selector("h1:text-is('Alex Example')")
+    wait_synced(page)
+    assert field.read(lambda: Referral.get().status) == "attended"
