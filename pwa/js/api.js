@@ -11,8 +11,10 @@ export class ApiError extends Error {
 
 let csrfToken = null;
 export function setCsrf(token) { csrfToken = token; }
+let defaultTimeout = 20000;
+export function setDefaultTimeout(ms) { defaultTimeout = ms; } // slow links may want longer; tests shorter
 
-export async function request(method, path, { body, headers = {}, timeout = 20000 } = {}) {
+export async function request(method, path, { body, headers = {}, timeout = defaultTimeout } = {}) {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeout);
   const h = { Accept: "application/json", ...headers };

@@ -110,7 +110,11 @@ function signInBanner(show) {
 }
 
 sync.events.addEventListener("status", (e) => showStatus(e.detail));
-sync.events.addEventListener("pulled", () => { if (current.live) render(); });
+sync.events.addEventListener("pulled", () => {
+  // New data redraws lists, but never under the worker's fingers (a search being typed keeps its text).
+  const typing = main.contains(document.activeElement) && /^(INPUT|SELECT|TEXTAREA)$/.test(document.activeElement.tagName);
+  if (current.live && !typing) render();
+});
 sync.events.addEventListener("signin", () => showStatus());
 sync.events.addEventListener("revoked", async () => {
   ctx.user = null;

@@ -37,6 +37,37 @@ def test_lost_acknowledgement_creates_no_duplicate(live_server, field, browser_c
     assert field.read(lambda: AppliedMutation.select().count()) == 1
 
 
+def test_a_timeout_is_never_reported_as_success(live_server, field, browser_context, page):
+    worker = field.user()
+    person = field.person(worker, "Alex Example")
+    sign_in(page, live_server.url, worker)
+    open_person(page, "Alex Example")
+    page.evaluate("import('/app/js/api.js').then((api) => api.setDefaultTimeout(400))")
+    held = []
+
+    def answer_too_late(route):
+        response = route.fetch()  # committed on the server ...
+        held.append(response.status)
+        page.wait_for_timeout(800)  # ... but the answer arrives after the phone gave up
+        try:
+            route.fulfill(response=response)
+        except Exception:  # noqa: BLE001 - the request was already aborted by the page
+            pass
+
+    browser_context.route("**/api/v1/sync/push", answer_too_late)
+    log_visit(page, notes="Slow signal at the bus stop")
+    page.wait_for_function("() => document.querySelector('#last-sync').textContent !== 'Syncing…'")
+    page.wait_for_timeout(900)
+    assert held and set(held) == {200}  # every try reached the server and timed out on the phone
+    assert unsynced(page) == 1
+    assert page.locator("#visits .badge").first.inner_text() == "Not sent yet"
+
+    browser_context.unroute("**/api/v1/sync/push")
+    sync_now(page)
+    wait_synced(page)
+    assert field.read(lambda: Visit.select().where(Visit.person == person.id).count()) == 1
+
+
 def test_a_rejected_mutation_shows_its_reason_and_stays_editable(live_server, field, browser_context, page):
     worker = field.user()
     person = field.person(worker, "Alex Example")
