@@ -231,10 +231,9 @@ def apply_batch(user: User, device: Device, mutations: list) -> list[dict]:
         try:
             with write_transaction():
                 _lock_changes()
-                batch = _Batch(user, device)
+                batch = _Batch(user, device, mutations)
                 results = [batch.apply(raw) for raw in mutations]
-                if batch.touched:
-                    Device.update(last_seen_at=utcnow(), last_sync_at=utcnow()).where(Device.id == device.id).execute()
+                batch.finish()
                 return results
         except peewee.IntegrityError:
             # The unique mutation id is the last word on at-most-once: if another writer slipped the same id
@@ -247,6 +246,35 @@ def apply_batch(user: User, device: Device, mutations: list) -> list[dict]:
 def _lock_changes() -> None:
     if is_postgres():
         ChangeCounter.select().where(ChangeCounter.name == COUNTER).for_update().execute()
+
+
+_ENVELOPE_KEYS = {"id", "entity", "record_id", "op", "base_rev", "fields"}
+_ENTITIES = set(FIELD_SCHEMAS)
+
+
+def _plain_envelope(raw) -> _Mutation | None:
+    """The common case without marshmallow's overhead: a mutation envelope that MutationSchema would accept
+    as it stands. Anything unusual returns None and goes through the schema."""
+    try:
+        if (not raw.keys() <= _ENVELOPE_KEYS or raw["entity"] not in _ENTITIES
+                or raw["op"] not in ("upsert", "delete")):
+            return None
+        base = raw.get("base_rev")
+        if base is not None and (type(base) is not int or base < 0):
+            return None
+        fields_ = raw.get("fields", {})
+        if type(fields_) is not dict or any(type(k) is not str or len(k) > 60 for k in fields_):
+            return None
+        mid, rid = raw["id"], raw["record_id"]
+        if type(mid) is not str or type(rid) is not str:
+            return None
+        return _Mutation(uuidlib.UUID(mid), raw["entity"], uuidlib.UUID(rid), raw["op"], base, fields_)
+    except (KeyError, ValueError, AttributeError, TypeError):
+        return None
+
+
+def _as_uuid(value) -> uuidlib.UUID:
+    return value if isinstance(value, uuidlib.UUID) else uuidlib.UUID(str(value))
 
 
 def _messages(messages) -> dict:
@@ -282,14 +310,97 @@ class _Outcome:
     conflicts: list = field(default_factory=list)
 
 
+@dataclass
+class _Seen:
+    """A mutation already answered: from the table, or earlier in this batch (not yet written)."""
+
+    user_id: int
+    status: str
+    rev: int | None
+    result: str
+
+
 class _Batch:
-    def __init__(self, user: User, device: Device):
+    def __init__(self, user: User, device: Device, mutations: list):
         self.user = user
         self.device = device
         self.coordinator = user.is_coordinator
         self._caseload: set[int] | None = None
-        self.seen: dict = {}
-        self.touched = False
+        self.people: dict = {}  # uuid -> Person, for this batch
+        self.pending: list[dict] = []  # AppliedMutation rows, written in one statement at the end
+        self.visits_changed: dict[int, Visit] = {}  # person id -> a changed visit: reminders follow, once each
+        self.visit_uuids_changed: dict[int, uuidlib.UUID] = {}  # the same for visits created in this batch
+        self.new_visits: list[dict] = []
+        self.seen: dict = self._previous(mutations)
+        self.existing = self._existing(mutations)
+
+    @staticmethod
+    def _uuids(mutations: list, key: str, entity: str | None = None) -> list[uuidlib.UUID]:
+        out = []
+        for raw in mutations:
+            if isinstance(raw, dict) and (entity is None or raw.get("entity") == entity):
+                try:
+                    out.append(uuidlib.UUID(str(raw.get(key))))
+                except ValueError:
+                    pass
+        return out
+
+    def _previous(self, mutations: list) -> dict:
+        """One query for every mutation id of the batch that was seen before (at-most-once)."""
+        ids = self._uuids(mutations, "id")
+        seen = {}
+        for start in range(0, len(ids), 500):
+            for row in (AppliedMutation
+                        .select(AppliedMutation.mutation_id, AppliedMutation.user, AppliedMutation.status,
+                                AppliedMutation.rev, AppliedMutation.result)
+                        .where(AppliedMutation.mutation_id.in_(ids[start:start + 500]))
+                        .tuples()):
+                seen[_as_uuid(row[0])] = _Seen(*row[1:])
+        return seen
+
+    def _existing(self, mutations: list) -> dict[str, set]:
+        """Which of the batch's records exist already, one query per entity: new records skip the lookup."""
+        existing = {}
+        for entity, model in MODELS.items():
+            ids = self._uuids(mutations, "record_id", entity)
+            found = set()
+            for start in range(0, len(ids), 500):
+                found.update(_as_uuid(u) for (u,) in model.select(model.uuid)
+                             .where(model.uuid.in_(ids[start:start + 500])).tuples())
+            existing[entity] = found
+        return existing
+
+    def lookup(self, model, m: _Mutation):
+        if m.record_id not in self.existing[m.entity]:
+            return None
+        return model.get_or_none(model.uuid == m.record_id)
+
+    def finish(self) -> None:
+        """Still inside the write transaction: the answers are stored, reminders follow the visits, and the
+        device is marked as seen."""
+        self.flush()
+        for start in range(0, len(self.pending), 200):
+            AppliedMutation.insert_many(self.pending[start:start + 200]).execute()
+        for person_id, visit_uuid in self.visit_uuids_changed.items():
+            if person_id not in self.visits_changed:
+                self.visits_changed[person_id] = Visit.get(Visit.uuid == visit_uuid)
+        for visit in self.visits_changed.values():
+            reminder_schedule.visit_changed(visit)
+        if self.pending:
+            now = utcnow()
+            Device.update(last_seen_at=now, last_sync_at=now).where(Device.id == self.device.id).execute()
+
+    def record(self, m: _Mutation, status: str, rev: int | None, result: dict) -> None:
+        text = json.dumps(result, default=str)
+        self.pending.append({"mutation_id": m.id, "device": self.device.id, "user": self.user.id,
+                             "entity": m.entity, "record_id": m.record_id, "status": status, "rev": rev,
+                             "result": text, "created_at": utcnow()})
+        self.seen[m.id] = _Seen(self.user.id, status, rev, text)
+        if status != "rejected" and m.entity in self.existing:
+            self.existing[m.entity].add(m.record_id)
+
+    def visit_changed(self, visit: Visit) -> None:
+        self.visits_changed[visit.person_id] = visit
 
     # scope -------------------------------------------------------------------------------------
     @property
@@ -306,7 +417,9 @@ class _Batch:
         return person.id in self.caseload
 
     def person_in_scope(self, person_uuid, field_name: str) -> Person:
-        person = Person.get_or_none(Person.uuid == person_uuid)
+        person = self.people.get(person_uuid)
+        if person is None:
+            person = self.people[person_uuid] = Person.get_or_none(Person.uuid == person_uuid)
         if person is None:
             raise Rejected("not_found", {field_name: ["No such person."]})
         if not self.in_scope(person):
@@ -324,16 +437,18 @@ class _Batch:
                       else "Resources and reviews are kept by coordinators; devices only receive them.")
             return {"id": shown_id, "status": "rejected", "code": "forbidden", "rev": None,
                     "errors": {"entity": [reason]}}
-        try:
-            loaded = _MUTATION_SCHEMA.load(raw)
-        except ValidationError as exc:
-            return {"id": shown_id, "status": "rejected", "code": "invalid", "rev": None,
-                    "errors": _messages(exc.messages)}
-        m = _Mutation(loaded["id"], loaded["entity"], loaded["record_id"], loaded["op"], loaded["base_rev"],
-                      loaded["fields_"])
+        m = _plain_envelope(raw)
+        if m is None:  # not plainly valid: MutationSchema decides, and names each field and reason
+            try:
+                loaded = _MUTATION_SCHEMA.load(raw)
+            except ValidationError as exc:
+                return {"id": shown_id, "status": "rejected", "code": "invalid", "rev": None,
+                        "errors": _messages(exc.messages)}
+            m = _Mutation(loaded["id"], loaded["entity"], loaded["record_id"], loaded["op"], loaded["base_rev"],
+                          loaded["fields_"])
         mid = str(m.id)
 
-        previous = self.seen.get(m.id) or AppliedMutation.get_or_none(AppliedMutation.mutation_id == m.id)
+        previous = self.seen.get(m.id)
         if previous is not None:
             if previous.user_id != self.user.id:
                 return {"id": mid, "status": "rejected", "code": "invalid", "rev": None,
@@ -343,23 +458,17 @@ class _Batch:
                     "code": stored.get("code"), "errors": stored.get("errors", {}),
                     "conflicts": stored.get("conflicts", [])}
 
-        self.touched = True
+        if not (m.entity == "visit" and m.op == "upsert" and m.record_id not in self.existing["visit"]):
+            self.flush()  # anything but another new visit may read what is waiting to be written
         try:
             with database.atomic():  # a savepoint: a mutation that fails half-way leaves nothing behind
                 outcome = getattr(self, "apply_" + m.entity)(m)
-                result = {"conflicts": outcome.conflicts} if outcome.conflicts else {}
-                record = AppliedMutation.create(
-                    mutation_id=m.id, device=self.device, user=self.user, entity=m.entity, record_id=m.record_id,
-                    status=outcome.status, rev=outcome.rev, result=json.dumps(result))
         except Rejected as exc:
             # Kept with what was typed, so nothing is lost even when it cannot be applied.
-            result = {"code": exc.code, "errors": exc.errors, "fields": m.fields, "op": m.op}
-            record = AppliedMutation.create(
-                mutation_id=m.id, device=self.device, user=self.user, entity=m.entity, record_id=m.record_id,
-                status="rejected", rev=None, result=json.dumps(result, default=str))
-            self.seen[m.id] = record
+            self.record(m, "rejected", None, {"code": exc.code, "errors": exc.errors, "fields": m.fields,
+                                              "op": m.op})
             return {"id": mid, "status": "rejected", "code": exc.code, "rev": None, "errors": exc.errors}
-        self.seen[m.id] = record
+        self.record(m, outcome.status, outcome.rev, {"conflicts": outcome.conflicts} if outcome.conflicts else {})
         response = {"id": mid, "status": outcome.status, "rev": outcome.rev, "errors": {}}
         if outcome.conflicts:
             response["conflicts"] = outcome.conflicts
@@ -463,9 +572,29 @@ class _Batch:
         record = model.create(uuid=m.record_id, rev=rev, created_at=now, updated_at=now, **attrs, **extra)
         return record, rev
 
+    def create_visit_later(self, m: _Mutation, values: dict, person: Person) -> int:
+        """The hot path (a new visit logged in the field): the row is written with the others of its run in
+        one INSERT, before anything else in the batch reads the table, still in this transaction."""
+        rev = next_rev()
+        now = utcnow()
+        row = dict(_VISIT_DEFAULTS)
+        row.update(values)
+        row.update(uuid=m.record_id, rev=rev, created_at=now, updated_at=now, person=person.id,
+                   author=self.user.id)
+        self.new_visits.append(row)
+        self.visit_uuids_changed[person.id] = m.record_id
+        return rev
+
+    def flush(self) -> None:
+        if self.new_visits:
+            rows = [{Visit._meta.fields[name]: value for name, value in row.items()} for row in self.new_visits]
+            self.new_visits = []
+            for start in range(0, len(rows), 200):
+                Visit.insert_many(rows[start:start + 200]).execute()
+
     # entities -----------------------------------------------------------------------------------
     def apply_person(self, m: _Mutation) -> _Outcome:
-        record = Person.get_or_none(Person.uuid == m.record_id)
+        record = self.lookup(Person, m)
         if record is not None and not self.in_scope(record):
             raise Rejected("forbidden", {"record_id": ["This person is not on your caseload."]})
         if m.op == "delete":
@@ -489,15 +618,13 @@ class _Batch:
         return self.write(m, record, record, values, _public(values), current)
 
     def apply_visit(self, m: _Mutation) -> _Outcome:
-        record = Visit.get_or_none(Visit.uuid == m.record_id)
+        record = self.lookup(Visit, m)
         if record is None:
             if m.op == "delete":
                 raise Rejected("not_found", {"record_id": ["No such visit."]})
             values = self.load_fields(m, None, new=True)
             person = self.person_in_scope(values.pop("person_id"), "person_id")
-            values = _visit_values(values)
-            record, rev = self.create(m, Visit, values, person=person, author=self.user)
-            reminder_schedule.visit_changed(record)
+            rev = self.create_visit_later(m, _visit_values(values), person)
             return _Outcome("applied", rev)
         person = Person.get_by_id(record.person_id)
         if record.author_id != self.user.id:
@@ -506,17 +633,17 @@ class _Batch:
             raise Rejected("forbidden", {"person_id": ["This person is not on your caseload."]})
         if m.op == "delete":
             outcome = self.delete(m, record, person)
-            reminder_schedule.visit_changed(record)
+            self.visit_changed(record)
             return outcome
         current = visit_fields(record.__data__ | {"p_uuid": person.uuid, "a_uuid": self.user.uuid})
         values = self.load_fields(m, current, new=False)
         _same_parent(values, "person_id", person.uuid, "A visit cannot move to another person.")
         outcome = self.write(m, record, person, _visit_values(values), {}, {})
-        reminder_schedule.visit_changed(record)
+        self.visit_changed(record)
         return outcome
 
     def apply_goal(self, m: _Mutation) -> _Outcome:
-        record = Goal.get_or_none(Goal.uuid == m.record_id)
+        record = self.lookup(Goal, m)
         if record is None:
             if m.op == "delete":
                 raise Rejected("not_found", {"record_id": ["No such goal."]})
@@ -535,7 +662,7 @@ class _Batch:
         return self.write(m, record, person, _goal_values(values, record), _public(values), current)
 
     def apply_goal_progress(self, m: _Mutation) -> _Outcome:
-        record = GoalProgress.get_or_none(GoalProgress.uuid == m.record_id)
+        record = self.lookup(GoalProgress, m)
         if record is None:
             if m.op == "delete":
                 raise Rejected("not_found", {"record_id": ["No such goal progress."]})
@@ -574,7 +701,7 @@ class _Batch:
         return values
 
     def apply_referral(self, m: _Mutation) -> _Outcome:
-        record = Referral.get_or_none(Referral.uuid == m.record_id)
+        record = self.lookup(Referral, m)
         if record is None:
             if m.op == "delete":
                 raise Rejected("not_found", {"record_id": ["No such referral."]})
@@ -656,6 +783,13 @@ class _Batch:
         record.save()
         return extra
 
+
+def _default(field):
+    return field.default() if callable(field.default) else field.default
+
+
+# Every column of a new visit, so rows of one INSERT agree on their columns.
+_VISIT_DEFAULTS = {name: _default(f) for name, f in Visit._meta.fields.items() if name != "id"}
 
 # Public field name -> model attribute, where they differ.
 ATTRS = {
