@@ -77,8 +77,14 @@ async function visitScreen(ctx, personId, visit) {
     field("Next visit", h("input", { type: "datetime-local", name: "next_visit_at", value: localInput(next) }), { hint: "Leave empty if none is planned." }),
     save);
 
+  const othersVisit = visit && visit.author_id && ctx.user && visit.author_id !== ctx.user.id;
+  if (othersVisit) { // only the author may change a visit: show it, read-only
+    for (const control of form.querySelectorAll("input, select, textarea")) control.disabled = true;
+    save.hidden = true;
+  }
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    if (othersVisit) return;
     const started = isoWithOffset(formValue(form, "started_at"));
     const concernValue = form.querySelector("input[name=concern]:checked").value;
     const problems = [];
@@ -127,7 +133,8 @@ async function visitScreen(ctx, personId, visit) {
 
   return h("section", { class: "form" },
     h("h1", { text: visit ? "Visit" : "Log a visit" }),
-    h("p", { class: "sub", text: person.display_name }), visit ? badge(visit) : null, form);
+    h("p", { class: "sub", text: person.display_name }), visit ? badge(visit) : null,
+    othersVisit ? h("p", { class: "hint", text: "Logged by another worker; only they can change it." }) : null, form);
 }
 
 // --- goals --------------------------------------------------------------------------------------------
