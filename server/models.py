@@ -237,6 +237,9 @@ class Visit(SyncedModel):
             (("started_at",), False),
             (("concern", "concern_ack_at"), False),
             (("person", "rev"), False),  # sync pull: a person's history, in change order
+            (("reviewed_at", "started_at"), False),  # coordinator: not yet reviewed, newest first (0020)
+            # coordinator reports read a team's visits from this index alone (0020)
+            (("person", "started_at", "deleted", "author", "attendance", "mode", "duration_minutes", "concern"), False),
         )
 
 
@@ -356,7 +359,7 @@ class AuditEvent(BaseModel):
     detail = CharField(max_length=200, default="")
 
     class Meta:
-        indexes = ((("actor", "at"), False), (("entity", "record_id"), False))
+        indexes = ((("actor", "at"), False), (("entity", "record_id"), False), (("team", "at"), False))
 
     @classmethod
     def record(cls, actor, action, entity="", record_id="", team=None, detail=""):
