@@ -202,6 +202,42 @@ export async function takeBatch(limit) {
   return batch;
 }
 
+// A rejected mutation sent again as a new mutation (its cause may be fixed now, e.g. a goal it needed).
+export async function retryRejected(seq) {
+  const tx = (await db()).transaction([...Object.values(STORES), "outbox"], "readwrite");
+  const outbox = tx.objectStore("outbox");
+  const m = await outbox.get(seq);
+  if (m && m.state === "rejected") {
+    await outbox.delete(seq);
+    const again = { ...m, id: uuid(), state: "pending", attempts: 0, errors: null, created_at: new Date().toISOString() };
+    delete again.seq; // a new place at the end of the queue
+    await outbox.add(again);
+    const store = tx.objectStore(STORES[m.entity]);
+    const record = await store.get(m.record_id);
+    if (record) await store.put({ ...record, _sync: "unsynced", _errors: null });
+  }
+  await tx.done;
+}
+
+// Drop a rejected mutation from the phone. Safe: the server kept what was typed with the rejection.
+// A record that never reached the server goes with it.
+export async function discardRejected(seq) {
+  const tx = (await db()).transaction([...Object.values(STORES), "outbox"], "readwrite");
+  const outbox = tx.objectStore("outbox");
+  const m = await outbox.get(seq);
+  if (m && m.state === "rejected") {
+    await outbox.delete(seq);
+    const store = tx.objectStore(STORES[m.entity]);
+    const record = await store.get(m.record_id);
+    const rest = await outbox.index("record_id").getAll(m.record_id);
+    if (record && !rest.length) {
+      if (record.rev == null) await store.delete(m.record_id);
+      else await store.put({ ...record, _sync: "synced", _errors: null });
+    }
+  }
+  await tx.done;
+}
+
 export async function applyPushResults(sent, results) {
   const d = await db();
   const tx = d.transaction([...Object.values(STORES), "outbox"], "readwrite");

@@ -102,10 +102,28 @@ export async function syncScreen(ctx) {
   const rejectedItems = await Promise.all(rejected.map(async (m) => {
     const record = await store.get(m.entity, m.record_id);
     const link = record && LINK[m.entity] ? LINK[m.entity](record) : null;
+    const discard = h("button", { type: "button", class: "btn danger", onclick: async () => {
+      if (!discard.dataset.armed) { // two taps, no dialog: one-handed and hard to do by accident
+        discard.dataset.armed = "1";
+        discard.textContent = "Tap again to remove";
+        return;
+      }
+      await store.discardRejected(m.seq);
+      sync.changed();
+      toast("Removed from this phone. Your coordinator can still see what was sent.");
+      ctx.render();
+    } }, "Remove from phone");
     return h("li", { class: "card", "data-rejected": m.record_id },
       h("p", { class: "title", text: await label(m) }),
       h("p", { class: "error", text: reasons(m.errors) }),
-      link ? h("a", { href: link, class: "btn", text: "Correct it" }) : null);
+      h("div", { class: "actions" },
+        link ? h("a", { href: link, class: "btn", text: "Correct it" }) : null,
+        h("button", { type: "button", class: "btn", onclick: async () => {
+          await store.retryRejected(m.seq);
+          sync.afterEdit();
+          ctx.render();
+        } }, "Try again"),
+        discard));
   }));
   const conflictItems = await Promise.all(open.map(async (c) => {
     const record = await store.get(c.target_entity, c.target_id);

@@ -25,7 +25,7 @@ export async function status() {
   };
 }
 
-async function changed() { emit("status", await status()); }
+export async function changed() { emit("status", await status()); } // redraws the status line
 
 let started = false;
 export function start() {

@@ -93,6 +93,13 @@ def test_a_rejected_mutation_shows_its_reason_and_stays_editable(live_server, fi
     page.wait_for_selector("h1:text-is('Sync')")
     problem = page.locator("[data-rejected]")
     assert "title" in problem.inner_text().lower()
+    problem.locator("button:text('Try again')").click()  # sent again as it is: refused again, still kept
+    page.wait_for_selector("[data-rejected]")
+    sync_now(page)
+    page.wait_for_function("() => document.querySelector('#unsynced-count').dataset.count === '1'")
+    assert field.read(lambda: AppliedMutation.select().where(AppliedMutation.status == "rejected").count()) == 2
+    page.click("#tabs a:text('Sync')")
+    page.wait_for_selector("[data-rejected]")
     problem.locator("a:text('Correct it')").click()
     page.wait_for_selector("h1:text-is('Goal')")
     assert page.locator("[role=alert]:has-text('did not accept')").is_visible()
@@ -275,3 +282,26 @@ def test_sign_out_refuses_to_discard_unsynced_work(live_server, field, browser_c
     page.wait_for_selector("h1:text-is('Sign in')")
     assert field.read(lambda: Visit.select().where(Visit.person == person.id).count()) == 1
     assert page.evaluate("import('/app/js/db.js').then(async (db) => (await db.all('visit')).length)") == 0
+
+
+def test_a_rejected_item_can_be_removed_from_the_phone_and_the_server_keeps_it(live_server, field, page):
+    import json
+
+    worker = field.user()
+    person = field.person(worker, "Alex Example")
+    sign_in(page, live_server.url, worker)
+    page.evaluate("""async (personId) => {
+        const db = await import('/app/js/db.js');
+        await db.edit([{ entity: 'goal', id: db.uuid(), isNew: true,
+                         fields: { person_id: personId, title: '', life_area: 'Home', status: 'active' } }]);
+    }""", str(person.uuid))
+    sync_now(page)
+    page.goto(live_server.url + "/app/sync")
+    remove = page.locator("[data-rejected] button:text('Remove from phone')")
+    remove.click()
+    page.click("[data-rejected] button:text('Tap again to remove')")
+    page.wait_for_selector("[data-rejected]", state="detached")
+    page.wait_for_selector("#unsynced-count[data-count='0']")
+    assert page.evaluate("import('/app/js/db.js').then(async (db) => (await db.all('goal')).length)") == 0
+    kept = field.read(lambda: AppliedMutation.get(AppliedMutation.status == "rejected"))
+    assert json.loads(kept.result)["fields"]["life_area"] == "Home"
