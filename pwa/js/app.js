@@ -95,6 +95,7 @@ async function showStatus(s) {
     "data-count": String(waiting), text: waiting ? `${waiting} not synced` : "All synced" }));
   parts.push(h("span", { class: "last", id: "last-sync",
     text: s.running ? "Syncing…" : s.lastSync ? `Last sync ${fmtWhen(s.lastSync)}` : "Not synced yet" }));
+  if (navigator.onLine === false) parts.push(h("span", { class: "offline", id: "offline", text: "No signal: saving on this phone" }));
   el.replaceChildren(...parts);
   signInBanner(s.needsSignIn);
 }
@@ -110,6 +111,8 @@ function signInBanner(show) {
 }
 
 sync.events.addEventListener("status", (e) => showStatus(e.detail));
+window.addEventListener("offline", () => showStatus());
+window.addEventListener("online", () => showStatus());
 sync.events.addEventListener("pulled", () => {
   // New data redraws lists, but never under the worker's fingers (a search being typed keeps its text).
   const typing = main.contains(document.activeElement) && /^(INPUT|SELECT|TEXTAREA)$/.test(document.activeElement.tagName);

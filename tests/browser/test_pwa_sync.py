@@ -305,3 +305,32 @@ def test_a_rejected_item_can_be_removed_from_the_phone_and_the_server_keeps_it(l
     assert page.evaluate("import('/app/js/db.js').then(async (db) => (await db.all('goal')).length)") == 0
     kept = field.read(lambda: AppliedMutation.get(AppliedMutation.status == "rejected"))
     assert json.loads(kept.result)["fields"]["life_area"] == "Home"
+
+
+def test_background_sync_event_makes_the_open_app_flush(live_server, field, browser_context, page):
+    worker = field.user()
+    person = field.person(worker, "Alex Example")
+    sign_in(page, live_server.url, worker)
+    open_person(page, "Alex Example")
+    browser_context.route("**/api/v1/sync/push", lambda route: route.abort("internetdisconnected"))
+    log_visit(page, notes="Saved while the network was failing")
+    page.wait_for_timeout(300)  # the failed push puts the client into backoff
+    browser_context.unroute("**/api/v1/sync/push")
+    pushes = []
+    page.on("request", lambda r: pushes.append(r.url) if r.url.endswith("/sync/push") else None)
+
+    cdp = browser_context.new_cdp_session(page)
+    registrations = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated", lambda e: registrations.extend(e["registrations"]))
+    cdp.send("ServiceWorker.enable")
+    for _ in range(20):
+        if registrations:
+            break
+        page.wait_for_timeout(50)
+    reg = next(r for r in registrations if r["scopeURL"].endswith("/app/"))
+    assert pushes == []  # still backing off
+    cdp.send("ServiceWorker.dispatchSyncEvent", {"origin": live_server.url, "registrationId": reg["registrationId"],
+                                                 "tag": "alongside-outbox", "lastChance": False})
+    wait_synced(page, timeout=1200)  # well inside the backoff: the sync event did it
+    assert pushes
+    assert field.read(lambda: Visit.select().where(Visit.person == person.id).count()) == 1
