@@ -92,20 +92,24 @@ def touch_device(device: Device, synced: bool) -> None:
 
 # --- values in and out -------------------------------------------------------------------------
 
+# Serialisers take a model's __data__ (Python values) or a raw database row (a pull reads rows without
+# peewee's per-value conversion: on SQLite a UUID is 32 hex digits and a time is text).
+
 def _uuid_str(value) -> str | None:
     if value is None:
         return None
-    if isinstance(value, uuidlib.UUID):
-        return str(value)
-    value = str(value)
-    return value if len(value) == 36 else str(uuidlib.UUID(value))
+    if type(value) is str:
+        if len(value) == 32:
+            return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+        return value if len(value) == 36 else str(uuidlib.UUID(value))
+    return str(value)
 
 
 def _iso_dt(value) -> str | None:
     if value is None:
         return None
-    if isinstance(value, str):  # some drivers hand back text
-        value = dt.datetime.fromisoformat(value)
+    if type(value) is str:  # SQLite: "2026-11-20 10:00:00[.ffffff]", naive UTC
+        return value.replace(" ", "T", 1) + "+00:00"
     return value.isoformat() + "+00:00"
 
 
@@ -379,8 +383,7 @@ class _Batch:
         """Still inside the write transaction: the answers are stored, reminders follow the visits, and the
         device is marked as seen."""
         self.flush()
-        for start in range(0, len(self.pending), 200):
-            AppliedMutation.insert_many(self.pending[start:start + 200]).execute()
+        _insert_rows(AppliedMutation, self.pending)
         for person_id, visit_uuid in self.visit_uuids_changed.items():
             if person_id not in self.visits_changed:
                 self.visits_changed[person_id] = Visit.get(Visit.uuid == visit_uuid)
@@ -458,11 +461,14 @@ class _Batch:
                     "code": stored.get("code"), "errors": stored.get("errors", {}),
                     "conflicts": stored.get("conflicts", [])}
 
-        if not (m.entity == "visit" and m.op == "upsert" and m.record_id not in self.existing["visit"]):
-            self.flush()  # anything but another new visit may read what is waiting to be written
+        new_visit = m.entity == "visit" and m.op == "upsert" and m.record_id not in self.existing["visit"]
         try:
-            with database.atomic():  # a savepoint: a mutation that fails half-way leaves nothing behind
-                outcome = getattr(self, "apply_" + m.entity)(m)
+            if new_visit:  # checks come first and only then is anything written: no savepoint needed
+                outcome = self.apply_visit(m)
+            else:
+                self.flush()  # anything but another new visit may read what is waiting to be written
+                with database.atomic():  # a savepoint: a mutation that fails half-way leaves nothing behind
+                    outcome = getattr(self, "apply_" + m.entity)(m)
         except Rejected as exc:
             # Kept with what was typed, so nothing is lost even when it cannot be applied.
             self.record(m, "rejected", None, {"code": exc.code, "errors": exc.errors, "fields": m.fields,
@@ -587,10 +593,8 @@ class _Batch:
 
     def flush(self) -> None:
         if self.new_visits:
-            rows = [{Visit._meta.fields[name]: value for name, value in row.items()} for row in self.new_visits]
-            self.new_visits = []
-            for start in range(0, len(rows), 200):
-                Visit.insert_many(rows[start:start + 200]).execute()
+            rows, self.new_visits = self.new_visits, []
+            _insert_rows(Visit, rows)
 
     # entities -----------------------------------------------------------------------------------
     def apply_person(self, m: _Mutation) -> _Outcome:
@@ -782,6 +786,19 @@ class _Batch:
         record.updated_at = utcnow()
         record.save()
         return extra
+
+
+def _insert_rows(model, rows: list[dict]) -> None:
+    """Many rows of one model in one prepared INSERT (peewee's insert_many builds SQL per value, which is
+    most of a busy push's time). Rows are keyed by field name and carry every column but `id`."""
+    if not rows:
+        return
+    fields = [f for f in model._meta.sorted_fields if f.name != "id"]
+    columns = ", ".join(f'"{f.column_name}"' for f in fields)
+    marks = ", ".join([database.param] * len(fields))
+    sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})'  # noqa: S608 - names from the model
+    params = [[f.db_value(row[f.name]) for f in fields] for row in rows]
+    database.cursor().executemany(sql, params)
 
 
 def _default(field):
@@ -977,6 +994,13 @@ def _joined_query(src: _Source, scope: _Scope, exact: int | None, limit: int | N
     return q.limit(limit) if limit else q
 
 
+def _rows(query) -> list[dict]:
+    """Rows as plain dicts of raw column values: peewee's per-value conversion is most of a big pull's time."""
+    cursor = database.execute(query)
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+
+
 def _change(src: _Source, row: dict, rev: int) -> dict:
     deleted = bool(row["deleted"])
     return {"entity": src.entity, "record_id": _uuid_str(row["uuid"]), "rev": rev, "deleted": deleted,
@@ -992,9 +1016,9 @@ def pull_changes(user: User, device: Device, cursor: int = 0, limit: int = 500) 
         found: list[tuple] = []  # (rev, order, id, source, row)
         truncated: list[tuple] = []  # (source, kind, highest rev fetched)
         for src in _sources():
-            runs = [("steady", list(_steady_query(src, scope, cursor, snapshot, limit + 1).dicts()))]
+            runs = [("steady", _rows(_steady_query(src, scope, cursor, snapshot, limit + 1)))]
             if scope.joined and src.person_col is not None:
-                runs.append(("joined", list(_joined_query(src, scope, None, limit + 1).dicts())))
+                runs.append(("joined", _rows(_joined_query(src, scope, None, limit + 1))))
             for kind, rows in runs:
                 for row in rows:
                     rev = row["vrev"] if kind == "joined" else row["rev"]
@@ -1005,13 +1029,13 @@ def pull_changes(user: User, device: Device, cursor: int = 0, limit: int = 500) 
         found.sort(key=lambda item: item[:3])
         if truncated or len(found) > limit:
             upto = found[limit - 1][0]
-            seen = {(item[3].entity, item[2]) for item in found}
             for src, kind, top in truncated:
                 if top == upto:  # this source may hold more rows at exactly `upto`: fetch them all
+                    seen = {item[2] for item in found if item[3] is src}
                     q = (_steady_query(src, scope, upto - 1, upto, None) if kind == "steady"
                          else _joined_query(src, scope, upto, None))
-                    for row in q.dicts():
-                        if (src.entity, row["id"]) not in seen:
+                    for row in _rows(q):
+                        if row["id"] not in seen:
                             found.append((upto, _ORDER[src.entity], row["id"], src, row))
             found.sort(key=lambda item: item[:3])
             more = bool(truncated) or found[-1][0] > upto
