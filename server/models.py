@@ -266,7 +266,10 @@ class GoalProgress(SyncedModel):
     note = TextField(default="")
 
     class Meta:
-        indexes = ((("goal", "rev"), False),)
+        indexes = (
+            (("goal", "rev"), False),
+            (("goal", "created_at", "rating", "deleted"), False),  # coordinator reports: progress change (0021)
+        )
 
 
 class Referral(SyncedModel):

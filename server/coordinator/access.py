@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid as uuidlib
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import abort
@@ -183,7 +184,12 @@ def parse_range(args, default_days: int | None = None) -> tuple[dt.date | None, 
 def local_zone() -> ZoneInfo:
     from flask import current_app
 
-    return ZoneInfo(current_app.config["ALONGSIDE"].TIMEZONE)
+    return _zone(current_app.config["ALONGSIDE"].TIMEZONE)
+
+
+@lru_cache(maxsize=8)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
 
 
 def local_midnight_utc(day: dt.date) -> dt.datetime:

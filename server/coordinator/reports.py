@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from flask import render_template, request
-from peewee import Case, fn
+from peewee import Case, Window, fn
 
 from .. import db as dbmod
 from ..models import VISIT_ATTENDANCE, VISIT_MODES, Goal, GoalProgress, Person, Referral, Resource, User, Visit
@@ -208,29 +208,30 @@ def build_report(scope: Scope) -> dict:
 
 
 def _progress_changes(scope: Scope):
-    """(worker id, sum of per-goal change, goals counted), computed in SQL with window functions."""
-    order_first = [GoalProgress.created_at, GoalProgress.id]
-    order_last = [GoalProgress.created_at.desc(), GoalProgress.id.desc()]
-    ranked = (scope.people(GoalProgress
-                           .select(GoalProgress.goal.alias("goal_id"), Goal.created_by.alias("worker_id"),
-                                   GoalProgress.rating.alias("rating"),
-                                   fn.ROW_NUMBER().over(partition_by=[GoalProgress.goal], order_by=order_first)
-                                   .alias("rn_first"),
-                                   fn.ROW_NUMBER().over(partition_by=[GoalProgress.goal], order_by=order_last)
-                                   .alias("rn_last"))
-                           .join(Goal, on=(GoalProgress.goal == Goal.id))
-                           .join(Person, on=(Goal.person == Person.id))
-                           .where((GoalProgress.created_at >= scope.since) & (GoalProgress.created_at < scope.until)
-                                  & ~GoalProgress.deleted & ~Goal.deleted))
-              .alias("ranked"))
-    last = fn.SUM(Case(None, [(ranked.c.rn_last == 1, ranked.c.rating)], 0))
-    first = fn.SUM(Case(None, [(ranked.c.rn_first == 1, ranked.c.rating)], 0))
-    per_goal = (GoalProgress.select(ranked.c.worker_id.alias("worker_id"), (last - first).alias("change"))
-                .from_(ranked)
-                .group_by(ranked.c.goal_id, ranked.c.worker_id)
-                .having(fn.COUNT(ranked.c.goal_id) >= 2)
+    """(worker id, sum of per-goal change, goals counted), computed in SQL: one window over each goal's
+    ratings in the period (oldest to newest) gives its first and last rating in a single sort."""
+    window = Window(partition_by=[GoalProgress.goal], order_by=[GoalProgress.created_at, GoalProgress.id],
+                    start=Window.preceding(), end=Window.following())
+    team_goals = scope.people(Goal.select(Goal.id).join(Person, on=(Goal.person == Person.id))
+                              .where(~Goal.deleted))
+    ranked = (GoalProgress
+              .select(GoalProgress.goal.alias("goal_id"),
+                      fn.FIRST_VALUE(GoalProgress.rating).over(window).alias("first"),
+                      fn.LAST_VALUE(GoalProgress.rating).over(window).alias("last"),
+                      fn.COUNT(GoalProgress.id).over(window).alias("n"))
+              .where((GoalProgress.created_at >= scope.since) & (GoalProgress.created_at < scope.until)
+                     & ~GoalProgress.deleted)
+              .window(window))
+    if scope.team_ids is not None:
+        ranked = ranked.where(GoalProgress.goal.in_(team_goals))
+    ranked = ranked.alias("ranked")
+    per_goal = (Goal.select(Goal.created_by.alias("worker_id"), (fn.MAX(ranked.c.last) - fn.MAX(ranked.c.first))
+                            .alias("change"))
+                .join(ranked, on=(Goal.id == ranked.c.goal_id))
+                .group_by(Goal.id, Goal.created_by)
+                .having(fn.MAX(ranked.c.n) >= 2)
                 .alias("per_goal"))
-    return (GoalProgress.select(per_goal.c.worker_id, fn.SUM(per_goal.c.change), fn.COUNT(per_goal.c.worker_id))
+    return (Goal.select(per_goal.c.worker_id, fn.SUM(per_goal.c.change), fn.COUNT(per_goal.c.worker_id))
             .from_(per_goal)
             .group_by(per_goal.c.worker_id)
             .tuples())
