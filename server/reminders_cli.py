@@ -3,6 +3,7 @@ Registered from cli.init_app; also tells the scheduling rules the organisation's
 
 from __future__ import annotations
 
+import logging
 import signal
 import time
 
@@ -10,6 +11,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+log = logging.getLogger("alongside.reminders")
 reminders = AppGroup("reminders", help="Send due reminders to people supported.")
 
 
@@ -60,10 +62,18 @@ def run(interval, passes, workers):
         overrides = {"workers": workers} if workers else {}
         with Dispatcher.from_app(current_app._get_current_object(), **overrides) as dispatcher:
             while not stopping["now"]:
-                result = dispatcher.send_due()
+                try:
+                    result = dispatcher.send_due()
+                except Exception as exc:  # noqa: BLE001 - e.g. the database restarting: try again next pass
+                    log.error("reminders pass failed: %s", type(exc).__name__)
+                    from .db import database
+
+                    if not database.is_closed():
+                        database.close()
+                else:
+                    if result.claimed:
+                        click.echo(_summary(result))
                 done += 1
-                if result.claimed:
-                    click.echo(_summary(result))
                 if passes and done >= passes:
                     break
                 deadline = time.monotonic() + interval
