@@ -343,14 +343,8 @@ class ReminderError(ValueError):
         self.errors = errors
 
 
-def custom_text_problems(text: str, person: Person | None = None) -> list[str]:
-    problems = []
-    text = (text or "").strip()
-    if not text:
-        problems.append("Write a few words, or choose a ready-made reminder.")
-    if len(text) > CUSTOM_TEXT_MAX:
-        problems.append(f"At most {CUSTOM_TEXT_MAX} characters.")
-    lowered = " " + " ".join(text.lower().split()) + " "
+def has_health_words(text: str) -> bool:
+    lowered = " " + " ".join((text or "").lower().split()) + " "
     words = _WORD_START.findall(lowered)
     for bad in HEALTH_WORDS:
         if " " in bad:
@@ -360,8 +354,20 @@ def custom_text_problems(text: str, person: Person | None = None) -> list[str]:
         else:
             hit = any(w.startswith(bad) for w in words)
         if hit:
-            problems.append("Leave out health details: it may show on a locked screen.")
-            break
+            return True
+    return False
+
+
+def custom_text_problems(text: str, person: Person | None = None) -> list[str]:
+    problems = []
+    text = (text or "").strip()
+    if not text:
+        problems.append("Write a few words, or choose a ready-made reminder.")
+    if len(text) > CUSTOM_TEXT_MAX:
+        problems.append(f"At most {CUSTOM_TEXT_MAX} characters.")
+    words = _WORD_START.findall(text.lower())
+    if has_health_words(text):
+        problems.append("Leave out health details: it may show on a locked screen.")
     if person is not None:
         names = [n for n in re.split(r"[^\w]+", (person.display_name or "").lower()) if len(n) >= 3]
         if any(n in words for n in names):

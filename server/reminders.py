@@ -23,6 +23,7 @@ from pywebpush import WebPusher
 from . import db as dbmod
 from .db import database, utcnow, write_transaction
 from .models import Person, PushSubscription, Reminder, ReminderDelivery
+from .reminder_schedule import has_health_words
 
 log = logging.getLogger("alongside.reminders")
 
@@ -250,6 +251,10 @@ class Dispatcher:
             if not person.reminders_opt_in or person.deleted or person.status == "closed":
                 finals[reminder.id] = ("cancelled", "reminders turned off")
                 notes.append({"reminder": reminder.id, "outcome": "cancelled"})
+                continue
+            if has_health_words(reminder.body):  # bodies come from safe text; never let one slip through
+                finals[reminder.id] = ("failed", "text not safe for a locked screen")
+                notes.append({"reminder": reminder.id, "outcome": "refused", "error": "unsafe text"})
                 continue
             if late > self.settings.max_late:
                 status = "missed" if reminder.attempts == 0 else "failed"

@@ -196,6 +196,14 @@ def test_person_who_stopped_is_not_sent_to(person, endpoint, dispatcher):
     assert fresh(reminder).status == "cancelled"
 
 
+def test_unsafe_text_is_never_sent(person, endpoint, dispatcher):
+    subscribe(person, endpoint)
+    reminder = due(person, kind="goal_step", body="Reminder: your therapy group")
+    assert dispatcher.send_due().failed == 1
+    assert endpoint.received == []
+    assert outcomes(reminder) == [("refused", None)]
+
+
 def test_closed_person_is_not_sent_to(person, endpoint, dispatcher):
     subscribe(person, endpoint)
     reminder = due(person)
