@@ -265,7 +265,8 @@ def invite(token):
             if used is not None and used.person_id == device.person_id:
                 return redirect(url_for("person_pages.home"))
         return _calm()
-    return render_template("person/consent.html", token=token, vapid_key=_vapid_key(),
+    settings = schedule.settings_for(Person.get_by_id(invite_row.person_id))
+    return render_template("person/consent.html", token=token, vapid_key=_vapid_key(), settings=settings,
                            text_version=schedule.CONSENT_TEXT_VERSION,
                            manifest_url=url_for("person_pages.invite_manifest", token=token),
                            expires=_when(invite_row.expires_at))

@@ -58,7 +58,8 @@ def test_consent_page_in_plain_words(app, token):
     response = app.test_client().get(f"/r/{token}")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    for words in ("What we send", "What we never send", "How to stop", "Add to Home Screen", "Turn on reminders"):
+    for words in ("What we send", "What we never send", "How to stop", "Add to Home Screen", "Turn on reminders",
+                  "quiet hours are from 21:00 to 08:00"):
         assert words in html
     assert_private(html)
     assert 'name="vapid-public-key" content="' + app.config["ALONGSIDE"].extra["VAPID_PUBLIC_KEY"] in html
