@@ -104,15 +104,21 @@ def pending_migrations() -> list[str]:
     return [name for name in migration_names() if name not in done]
 
 
-def upgrade() -> list[str]:
-    """Apply every pending migration in order, each in its own transaction; returns what ran.
-    Re-running is a no-op. On PostgreSQL an advisory lock stops two servers migrating at once."""
+def upgrade(until: str | None = None) -> list[str]:
+    """Apply pending migrations in order (up to and including `until`), each in its own transaction;
+    returns what ran. Re-running is a no-op. On PostgreSQL an advisory lock stops two servers migrating
+    at once. On SQLite, foreign keys are off while migrating: an ALTER that SQLite performs by rebuilding
+    a table would otherwise cascade-delete every row that points at it. They are checked afterwards."""
     ran = []
     with database.connection_context():
         if is_postgres():
             database.execute_sql("SELECT pg_advisory_lock(72410)")
+        if is_sqlite():
+            database.execute_sql("PRAGMA foreign_keys = OFF")  # a no-op inside a transaction, so set it here
         try:
             for name in pending_migrations():
+                if until is not None and name > until:
+                    break
                 module = importlib.import_module(f"{MIGRATIONS_PACKAGE}.{name}")
                 with database.atomic():
                     if MigrationHistory.get_or_none(MigrationHistory.name == name):
@@ -120,7 +126,13 @@ def upgrade() -> list[str]:
                     module.up(migrator_for(database.obj), database.obj)
                     MigrationHistory.create(name=name)
                 ran.append(name)
+            if is_sqlite():
+                broken = database.execute_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"Migration left {len(broken)} row(s) with broken references: {broken[:5]}")
         finally:
             if is_postgres():
                 database.execute_sql("SELECT pg_advisory_unlock(72410)")
+            if is_sqlite():
+                database.execute_sql("PRAGMA foreign_keys = ON")
     return ran

@@ -81,3 +81,46 @@ def test_upgrade_from_empty_postgres(postgres_url):
         with admin.cursor() as cur:
             cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
         admin.close()
+
+
+def test_later_migrations_keep_existing_rows(tmp_path):
+    """A database that holds real data at 0001 keeps every row through all later migrations (on SQLite an
+    ALTER rebuilds the table; with foreign keys on, that would cascade-delete everything pointing at it)."""
+    import datetime as dt
+    import uuid
+
+    database = peewee.SqliteDatabase(str(tmp_path / "old.db"), pragmas=dbmod.SQLITE_PRAGMAS)
+    dbmod.bind(database)
+    assert dbmod.upgrade(until="0001_initial") == ["0001_initial"]
+    now = dt.datetime(2026, 1, 5, 10, 0)
+    with database.connection_context():
+        sql = database.execute_sql
+        sql("INSERT INTO team (uuid, name, created_at) VALUES (?, 'T', ?)", (uuid.uuid4().hex, now))
+        sql("INSERT INTO user (uuid, email, name, role, team_id, active, password_hash, created_at) "
+            "VALUES (?, 'w@x.test', 'W', 'peer_worker', 1, 1, 'h', ?)", (uuid.uuid4().hex, now))
+        sql("INSERT INTO person (uuid, rev, deleted, created_at, updated_at, team_id, display_name, preferred_contact, "
+            "status, reminders_opt_in, added_in_field) VALUES (?, 1, 0, ?, ?, 1, 'P', '', 'active', 1, 0)",
+            (uuid.uuid4().hex, now, now))
+        sql("INSERT INTO caseload_assignment (person_id, worker_id, started_at, rev) VALUES (1, 1, ?, 2)", (now,))
+        sql("INSERT INTO visit (uuid, rev, deleted, created_at, updated_at, person_id, author_id, started_at, "
+            "duration_minutes, mode, location_type, attendance, group_session, notes, goal_ids, concern, "
+            "concern_notes, concern_ack_note) VALUES (?, 3, 0, ?, ?, 1, 1, ?, 60, '01', 'A01', '5', 0, 'n', '[]', "
+            "'none', '', '')", (uuid.uuid4().hex, now, now, now))
+        sql("INSERT INTO goal (uuid, rev, deleted, created_at, updated_at, person_id, title, life_area, steps, status) "
+            "VALUES (?, 4, 0, ?, ?, 1, 'G', '', '', 'active')", (uuid.uuid4().hex, now, now))
+        sql("INSERT INTO reminder (uuid, person_id, kind, visit_id, body, send_at, status, attempts, last_error, "
+            "created_at) VALUES (?, 1, 'visit_soon', 1, 'Reminder', ?, 'pending', 0, '', ?)",
+            (uuid.uuid4().hex, now, now))
+    before = {t: _count(database, t) for t in ("person", "caseload_assignment", "visit", "goal", "reminder")}
+    assert all(before.values())
+    assert dbmod.upgrade() == dbmod.migration_names()[1:]
+    after = {t: _count(database, t) for t in before}
+    assert after == before
+    with database.connection_context():
+        assert database.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert database.execute_sql("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def _count(database, table):
+    with database.connection_context():
+        return database.execute_sql(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
