@@ -33,6 +33,11 @@ def create_app(config: dict | None = None) -> Flask:
         OPENAPI_JSON_PATH="openapi.json",
         JSON_SORT_KEYS=False,
     )
+    if cfg.PROXY_COUNT > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = cfg.PROXY_COUNT
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n)
     if not app.logger.handlers or cfg.TESTING:
         logging.basicConfig(level=logging.INFO)
 

@@ -32,6 +32,7 @@ class Config:
     MAX_REQUEST_BYTES: int = 2 * 1024 * 1024
     AUTO_MIGRATE: bool | None = None  # None = migrate on start on SQLite only
     HTTPS: bool = False  # behind TLS: Secure cookies and HSTS
+    PROXY_COUNT: int = 0  # reverse proxies in front (trust that many X-Forwarded-* hops for scheme, host, address)
     COORDINATOR_IDLE_MINUTES: int = 30
     COORDINATOR_ABSOLUTE_HOURS: int = 12
     TESTING: bool = False

@@ -78,3 +78,26 @@ def test_wsgi_module_only_builds_the_app():
     source = open(os.path.join(os.path.dirname(__file__), "..", "wsgi.py")).read()
     code = [line for line in source.splitlines() if line.strip() and not line.startswith(('"""', "#"))]
     assert code == ["from server import create_app", "app = create_app()"]
+
+
+def test_proxy_count_trusts_forwarded_headers(tmp_path):
+    from flask import request
+
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "TESTING": True, "SECRET_KEY": "k" * 40, "PROXY_COUNT": 1})
+
+    @app.get("/healthz-where", endpoint="health_where")
+    def where():
+        return {"url": request.host_url, "addr": request.remote_addr}
+
+    from server.security import PUBLIC_ENDPOINTS
+
+    PUBLIC_ENDPOINTS.add("health_where")
+    try:
+        body = app.test_client().get("/healthz-where", headers={
+            "X-Forwarded-Proto": "https", "X-Forwarded-Host": "alongside.example.org", "X-Forwarded-For": "203.0.113.9",
+        }).get_json()
+    finally:
+        PUBLIC_ENDPOINTS.discard("health_where")
+    assert body == {"url": "https://alongside.example.org/", "addr": "203.0.113.9"}
+    plain = create_app({"INSTANCE_PATH": str(tmp_path), "TESTING": True, "SECRET_KEY": "k" * 40})
+    assert plain.wsgi_app.__class__.__name__ != "ProxyFix"
