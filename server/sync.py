@@ -368,6 +368,9 @@ class _Batch:
         for entity, model in MODELS.items():
             ids = self._uuids(mutations, "record_id", entity)
             found = set()
+            if not ids:
+                existing[entity] = found
+                continue
             for start in range(0, len(ids), 500):
                 found.update(_as_uuid(u) for (u,) in model.select(model.uuid)
                              .where(model.uuid.in_(ids[start:start + 500])).tuples())
@@ -866,16 +869,15 @@ class _Scope:
 
     cursor: int
     snapshot: int
-    steady: object  # subquery of person ids
+    coordinator: bool  # a coordinator's scope is their team's people; a worker's, their open caseload
+    scope_id: int  # the team's id or the worker's id
     joined: dict  # person id -> rev of the assignment that brought them in
     left: dict  # person id -> rev of the assignment's end
-    worker: User | None
 
 
 def _scope(user: User, cursor: int, snapshot: int) -> _Scope:
     if user.is_coordinator:
-        steady = Person.select(Person.id).where(Person.team == user.team_id)
-        return _Scope(cursor, snapshot, steady, {}, {}, None)
+        return _Scope(cursor, snapshot, True, user.team_id or 0, {}, {})
     open_rows: dict[int, int] = {}
     uncertain: set[int] = set()
     ended: dict[int, int] = {}
@@ -893,12 +895,7 @@ def _scope(user: User, cursor: int, snapshot: int) -> _Scope:
             ended[person_id] = max(rev, ended.get(person_id, 0))
     joined = {pid: rev for pid, rev in open_rows.items() if rev > cursor and pid not in uncertain}
     left = {pid: rev for pid, rev in ended.items() if pid not in open_rows and pid not in uncertain}
-    steady = (CaseloadAssignment
-              .select(CaseloadAssignment.person)
-              .where((CaseloadAssignment.worker == user)
-                     & CaseloadAssignment.ended_at.is_null()
-                     & (CaseloadAssignment.rev <= cursor)))
-    return _Scope(cursor, snapshot, steady, joined, left, user)
+    return _Scope(cursor, snapshot, False, user.id, joined, left)
 
 
 @dataclass
@@ -963,42 +960,86 @@ def _sources() -> list[_Source]:
 _ORDER = {name: i for i, name in enumerate(PULL_ORDER)}
 
 
-def _steady_query(src: _Source, scope: _Scope, low: int, high: int, limit: int | None):
+# Pull queries are built once per shape and kept as SQL with numbered slots: building them with peewee on
+# every pull cost more than running them. Distinct sentinel numbers mark where each value goes.
+_SENTINELS = {"low": -9_100_000_001, "high": -9_100_000_002, "scope": -9_100_000_003,
+              "cursor": -9_100_000_004, "snapshot": -9_100_000_005, "exact": -9_100_000_006,
+              "limit": 9_100_000_007}
+_SQL_CACHE: dict = {}
+
+
+def _cached_rows(key: tuple, build, values: dict) -> list[dict]:
+    """Run the query `build(sentinels)` describes with `values`; rows as dicts of raw column values
+    (peewee's per-value conversion is most of a big pull's time; the serialisers read raw values)."""
+    key = (type(database.obj), *key)
+    entry = _SQL_CACHE.get(key)
+    if entry is None:
+        sentinels = {name: _SENTINELS[name] for name in values}
+        sql, params = build(sentinels).sql()
+        by_value = {v: name for name, v in sentinels.items()}
+        slots = [(by_value[p], None) if type(p) is int and p in by_value else (None, p) for p in params]
+        if any(str(v) in sql for v in sentinels.values()):
+            raise RuntimeError("a pull value was inlined into SQL; it cannot be cached")
+        entry = _SQL_CACHE[key] = (sql, slots)
+    sql, slots = entry
+    cursor = database.execute_sql(sql, [values[name] if name else const for name, const in slots])
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _steady_rows(src: _Source, scope: _Scope, low: int, high: int, limit: int | None) -> list[dict]:
     """Changes in (low, high] to records of people in scope since before the cursor (and resources)."""
-    q = src.select().where((src.model.rev > low) & (src.model.rev <= high))
-    if src.person_col is not None:
-        q = q.where(src.person_col().in_(scope.steady))
-    q = q.order_by(src.model.rev, src.model.id)
-    return q.limit(limit) if limit else q
+
+    def build(v):
+        q = src.select().where((src.model.rev > v["low"]) & (src.model.rev <= v["high"]))
+        if src.person_col is not None:
+            if scope.coordinator:
+                people = Person.select(Person.id).where(Person.team == v["scope"])
+            else:
+                people = (CaseloadAssignment
+                          .select(CaseloadAssignment.person)
+                          .where((CaseloadAssignment.worker == v["scope"])
+                                 & CaseloadAssignment.ended_at.is_null()
+                                 & (CaseloadAssignment.rev <= v["cursor"])))
+            q = q.where(src.person_col().in_(people))
+        q = q.order_by(src.model.rev, src.model.id)
+        return q.limit(v["limit"]) if "limit" in v else q
+
+    values = {"low": low, "high": high, "scope": scope.scope_id, "cursor": scope.cursor}
+    if limit:
+        values["limit"] = limit
+    return _cached_rows(("steady", src.entity, scope.coordinator, bool(limit)), build, values)
 
 
-def _joined_query(src: _Source, scope: _Scope, exact: int | None, limit: int | None):
+def _joined_rows(src: _Source, scope: _Scope, exact: int | None, limit: int | None) -> list[dict]:
     """The whole history of people who joined the caseload after the cursor, each record at the rev of its
     own last change or of the joining, whichever is later. Tombstones older than the cursor are left out:
     a device that held the person before has already applied them."""
-    assignment = CaseloadAssignment.alias("joining")
-    vrev = peewee.Case(None, [(assignment.rev > src.model.rev, assignment.rev)], src.model.rev)
-    q = (src.select()
-         .select_extend(vrev.alias("vrev"))
-         .join_from(src.model, assignment, on=(
-             (assignment.person == src.person_col())
-             & (assignment.worker == scope.worker)
-             & assignment.ended_at.is_null()
-             & (assignment.rev > scope.cursor)
-             & (assignment.rev <= scope.snapshot)))
-         .where((src.model.rev <= scope.snapshot)
-                & ((src.model.deleted == False) | (src.model.rev > scope.cursor))))  # noqa: E712
+
+    def build(v):
+        assignment = CaseloadAssignment.alias("joining")
+        vrev = peewee.Case(None, [(assignment.rev > src.model.rev, assignment.rev)], src.model.rev)
+        q = (src.select()
+             .select_extend(vrev.alias("vrev"))
+             .join_from(src.model, assignment, on=(
+                 (assignment.person == src.person_col())
+                 & (assignment.worker == v["scope"])
+                 & assignment.ended_at.is_null()
+                 & (assignment.rev > v["cursor"])
+                 & (assignment.rev <= v["snapshot"])))
+             .where((src.model.rev <= v["snapshot"])
+                    & ((src.model.deleted == False) | (src.model.rev > v["cursor"]))))  # noqa: E712
+        if "exact" in v:
+            q = q.where(vrev == v["exact"])
+        q = q.order_by(vrev, src.model.id)
+        return q.limit(v["limit"]) if "limit" in v else q
+
+    values = {"scope": scope.scope_id, "cursor": scope.cursor, "snapshot": scope.snapshot}
     if exact is not None:
-        q = q.where(vrev == exact)
-    q = q.order_by(vrev, src.model.id)
-    return q.limit(limit) if limit else q
-
-
-def _rows(query) -> list[dict]:
-    """Rows as plain dicts of raw column values: peewee's per-value conversion is most of a big pull's time."""
-    cursor = database.execute(query)
-    names = [column[0] for column in cursor.description]
-    return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+        values["exact"] = exact
+    if limit:
+        values["limit"] = limit
+    return _cached_rows(("joined", src.entity, exact is not None, bool(limit)), build, values)
 
 
 def _change(src: _Source, row: dict, rev: int) -> dict:
@@ -1010,15 +1051,20 @@ def _change(src: _Source, row: dict, rev: int) -> dict:
 def pull_changes(user: User, device: Device, cursor: int = 0, limit: int = 500) -> dict:
     """Everything in this user's scope that changed after `cursor`, oldest first, about `limit` at a time.
     A page always ends on a rev boundary; `cursor` in the answer is where the next pull starts."""
-    with database.atomic():  # one read snapshot on SQLite; on PostgreSQL the snapshot rev bounds every query
-        snapshot = current_rev()
+    # Every row with a rev up to the snapshot has committed (revs commit in order), and every query below is
+    # bounded by it: a later commit waits for the next pull instead of slipping past the cursor.
+    snapshot = current_rev()
+    if snapshot <= cursor:  # nothing at all has changed since: no more queries
+        touch_device(device, synced=True)
+        return {"changes": [], "purge": [], "cursor": cursor, "more": False}
+    with database.atomic():  # one read snapshot on SQLite as well
         scope = _scope(user, cursor, snapshot)
         found: list[tuple] = []  # (rev, order, id, source, row)
         truncated: list[tuple] = []  # (source, kind, highest rev fetched)
         for src in _sources():
-            runs = [("steady", _rows(_steady_query(src, scope, cursor, snapshot, limit + 1)))]
+            runs = [("steady", _steady_rows(src, scope, cursor, snapshot, limit + 1))]
             if scope.joined and src.person_col is not None:
-                runs.append(("joined", _rows(_joined_query(src, scope, None, limit + 1))))
+                runs.append(("joined", _joined_rows(src, scope, None, limit + 1)))
             for kind, rows in runs:
                 for row in rows:
                     rev = row["vrev"] if kind == "joined" else row["rev"]
@@ -1032,9 +1078,9 @@ def pull_changes(user: User, device: Device, cursor: int = 0, limit: int = 500) 
             for src, kind, top in truncated:
                 if top == upto:  # this source may hold more rows at exactly `upto`: fetch them all
                     seen = {item[2] for item in found if item[3] is src}
-                    q = (_steady_query(src, scope, upto - 1, upto, None) if kind == "steady"
-                         else _joined_query(src, scope, upto, None))
-                    for row in _rows(q):
+                    rows = (_steady_rows(src, scope, upto - 1, upto, None) if kind == "steady"
+                            else _joined_rows(src, scope, upto, None))
+                    for row in rows:
                         if row["id"] not in seen:
                             found.append((upto, _ORDER[src.entity], row["id"], src, row))
             found.sort(key=lambda item: item[:3])
@@ -1042,7 +1088,7 @@ def pull_changes(user: User, device: Device, cursor: int = 0, limit: int = 500) 
             page = [item for item in found if item[0] <= upto]
             next_cursor = upto
         else:
-            page, more, next_cursor = found, False, max(snapshot, cursor) if found else max(snapshot, cursor)
+            page, more, next_cursor = found, False, snapshot
         purge = _purge(scope, next_cursor)
         changes = [_change(item[3], item[4], item[0]) for item in page]
     touch_device(device, synced=not more)
