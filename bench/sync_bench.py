@@ -1,7 +1,7 @@
 """Sync benchmarks: push throughput, initial and incremental pull, and 20 devices over real HTTP
 (gunicorn, 2 workers) on SQLite and PostgreSQL. Prints each figure beside its target; never asserts.
 
-    .venv/bin/python bench/sync_bench.py [--skip-http] [--skip-million] [--seconds 30]
+    .venv/bin/python bench/sync_bench.py [--skip-http] [--skip-million] [--http-only] [--seconds 30]
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from server.models import (  # noqa: E402
     Visit,
 )
 from server.passwords import hash_password  # noqa: E402
+from server.sync import _VISIT_DEFAULTS, _insert_rows  # noqa: E402
 
 PASSWORD = "bench-password-long-enough"
 SECRET = "bench-secret-key-that-is-long-enough-0123456789"
@@ -211,11 +212,11 @@ def bench_pulls(tmp: Path, million: bool):
             n = min(chunk, total - done)
             with write_transaction():
                 first = next_rev(n) - n
-                Visit.insert_many([{
+                _insert_rows(Visit, [dict(_VISIT_DEFAULTS, **{
                     "uuid": uuid.uuid4(), "person": other_people[(done + i) % 2000].id,
                     "author": others[(done + i) % 50].id, "rev": first + i + 1, "started_at": now,
-                    "notes": "visit notes", "goal_ids": "[]", "created_at": now, "updated_at": now}
-                    for i in range(n)]).execute()
+                    "notes": "visit notes", "created_at": now, "updated_at": now})
+                    for i in range(n)])
             done += n
         dbmod.database.execute_sql("ANALYZE")
         seeded = time.perf_counter() - start
@@ -381,15 +382,17 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--skip-million", action="store_true")
+    parser.add_argument("--http-only", action="store_true")
     parser.add_argument("--seconds", type=int, default=30)
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="alongside-sync-bench-"))
     try:
         print("Sync benchmarks (figure, then target)")
-        (tmp / "push").mkdir()
-        bench_push(tmp / "push")
-        (tmp / "pull").mkdir()
-        bench_pulls(tmp / "pull", million=not args.skip_million)
+        if not args.http_only:
+            (tmp / "push").mkdir()
+            bench_push(tmp / "push")
+            (tmp / "pull").mkdir()
+            bench_pulls(tmp / "pull", million=not args.skip_million)
         if not args.skip_http:
             bench_http(tmp, args.seconds)
     finally:
