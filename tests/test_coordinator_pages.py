@@ -75,3 +75,33 @@ def test_bad_input_is_a_clear_message_not_a_500(client, coordinator):
         assert client.get(url).status_code == 404, url
     for page in ["/coordinator/review?page=-3", "/coordinator/review?page=abc", "/coordinator/review?page=99999999"]:
         assert client.get(page).status_code == 200
+
+
+def test_odd_values_in_every_form_and_query_never_cause_a_500(app, client, coordinator, worker):
+    from test_coordinator_common import make_person, make_resource, make_visit, post
+
+    from server.models import Device
+
+    person = make_person(coordinator.team, worker)
+    visit = make_visit(person, worker, concern="high")
+    ids = {"visit_id": visit.uuid, "person_id": person.uuid, "user_id": worker.uuid, "token": "x",
+           "device_id": Device.create(user=worker, name="Phone").uuid, "resource_id": make_resource().uuid}
+    sign_in(client, coordinator)
+    odd_values = ["", "x" * 5000, "\x00", "2026-02-30", "-1", "../../etc", "<script>", str(worker.uuid), "9" * 40]
+    fields = ["comment", "note", "status", "display_name", "name", "email", "role", "team", "worker", "mode",
+              "visit", "planned_end", "engagement_start", "website", "archived", "method", "password", "format",
+              "mark_reviewed", "next"]
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("coordinator."):
+            continue
+        url = rule.build({k: str(v) for k, v in ids.items() if k in rule.arguments}, append_unknown=False)[1]
+        for value in odd_values:
+            if "GET" in rule.methods:
+                query = "&".join(f"{f}={value[:300]}" for f in ("from", "to", "page", "worker", "person", "concern",
+                                                                 "status", "show", "q", "team", "actor", "action"))
+                response = client.get(f"{url}?{query}")
+                response.get_data()  # read streamed downloads to the end
+                assert response.status_code < 500, (url, value[:20], response.status_code)
+            if "POST" in rule.methods and "deactivate" not in url and "invite" not in url:
+                response = post(client, url, {f: value for f in fields})
+                assert response.status_code < 500, (url, value[:20], response.status_code)

@@ -112,12 +112,13 @@ def test_hsds_bad_rows_are_reported_and_nothing_is_imported(client, coordinator)
         {"name": "Odd status", "status": "sleeping"},
         "not an object",
         {"name": "x" * 201},
+        {"name": "Nul\u0000in the name"},
     ]}
     response = upload(client, json.dumps(bad), "bad.json")
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "Nothing was imported" in html
-    for label in ("Service 2", "Service 3", "Service 4", "Service 5", "Service 6"):
+    for label in ("Service 2", "Service 3", "Service 4", "Service 5", "Service 6", "Service 7"):
         assert label in html
     assert "Service 1" not in html
     assert (Resource.select().count(), current_rev()) == before

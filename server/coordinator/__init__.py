@@ -13,6 +13,17 @@ bp = Blueprint("coordinator", __name__, url_prefix="/coordinator", template_fold
 require_role_for_blueprint(bp, "coordinator", "admin")
 
 
+@bp.before_request
+def _refuse_nul_characters():
+    """A NUL character cannot be stored (PostgreSQL refuses it in text): refuse it clearly, once, here."""
+    from flask import request
+
+    for values in (request.args, request.form):
+        for _name, items in values.lists():
+            if any("\x00" in item for item in items):
+                raise BadInput("Some of what you sent contains a character that cannot be stored (NUL).")
+
+
 @bp.errorhandler(BadInput)
 def _bad_input(exc: BadInput):
     return render_template("coordinator/bad_input.html", message=str(exc)), 400

@@ -114,6 +114,8 @@ def _text(value, label: str, limit: int, required: bool = False) -> str:
     if not isinstance(value, str | int | float):
         raise RowError(f"{label} should be text.")
     text = str(value).strip()
+    if "\x00" in text:
+        raise RowError(f"{label} contains a NUL character, which cannot be stored.")
     if text.startswith("'") and text[1:2] in ("=", "+", "-", "@"):
         text = text[1:]  # undo our own spreadsheet-safety apostrophe on re-import
     if required and not text:
