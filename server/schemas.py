@@ -157,7 +157,9 @@ class MutationSchema(Schema):
     base_rev = fields.Integer(strict=True, allow_none=True, load_default=None, validate=validate.Range(min=0),
                               metadata={"description": "The rev the device last saw; null for a new record."})
     fields_ = fields.Dict(keys=fields.String(validate=validate.Length(max=60)), load_default=dict, data_key="fields",
-                          metadata={"description": "Changed fields only (see the entity schemas)."})
+                          metadata={"description": "Changed fields only; per entity see the components "
+                                                   "PersonFields, VisitFields, GoalFields, GoalProgressFields, "
+                                                   "ReferralFields and ConflictFields."})
 
 
 class LenientMutationItem(fields.Nested):

@@ -273,3 +273,5 @@ def test_openapi_documents_sync_endpoints(client):
     push = doc["paths"]["/api/v1/sync/push"]["post"]
     assert {"200", "401", "403", "413", "422"} <= set(push["responses"])
     assert doc["components"]["schemas"]["Error"]["properties"]["code"]["type"] == "string"
+    entities = {"PersonFields", "VisitFields", "GoalFields", "GoalProgressFields", "ReferralFields", "ConflictFields"}
+    assert entities <= set(doc["components"]["schemas"])

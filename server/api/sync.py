@@ -21,6 +21,20 @@ blp = Blueprint("sync_api", __name__, url_prefix="/api/v1/sync",
 GZIP_MIN_BYTES = 1024
 
 
+@blp.record_once
+def _document_entities(state) -> None:
+    """Put each entity's writable `fields` in the OpenAPI document (components VisitFields, ...), so the shape
+    of a mutation's `fields` is documented beside the push that carries it."""
+    from ..extensions import api
+    from ..schemas import FIELD_SCHEMAS
+
+    known = api.spec.components.schemas
+    for entity, schema in FIELD_SCHEMAS.items():
+        name = "".join(part.title() for part in entity.split("_")) + "Fields"
+        if name not in known:
+            api.spec.components.schema(name, schema=schema)
+
+
 def _device(device_id):
     try:
         return sync.device_for(current_user._get_current_object(), device_id)
