@@ -81,6 +81,8 @@ def _new_user_fields(form) -> dict:
             raise BadInput("Team: peer workers and coordinators need a team.")
     else:
         team = current_user.team
+        if team is None:
+            raise BadInput("You are not in a team, so you cannot add users. Ask an admin.")
     return {"email": email, "name": clean_text(form.get("name"), "Name", 120, required=True), "role": role,
             "team": team}
 
