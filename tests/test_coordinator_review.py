@@ -189,3 +189,22 @@ def test_caseload_create_reassign_pause_close_confirm(client, coordinator, worke
                    "person.edit", "person.view"):
         assert action in actions, action
     assert AuditEvent.select().where(AuditEvent.action == "person.confirm").count() == 1
+
+
+def test_a_coordinator_edit_is_not_silently_overwritten_by_a_stale_phone(client, coordinator, worker):
+    import uuid
+
+    from server.models import Conflict
+
+    person = make_person(coordinator.team, worker, name="Sky")
+    device = sync.register_device(worker, "Phone")
+    seen_rev = Person.get_by_id(person.id).rev
+    sign_in(client, coordinator)
+    post(client, f"/coordinator/people/{person.uuid}/edit", {"display_name": "Sky N."})
+    results = sync.apply_batch(worker, device, [{
+        "id": str(uuid.uuid4()), "entity": "person", "record_id": str(person.uuid), "op": "upsert",
+        "base_rev": seen_rev, "fields": {"display_name": "Skylar"}}])
+    assert results[0]["status"] == "conflict", results
+    conflict = Conflict.get(Conflict.record_id == person.uuid)
+    assert conflict.field == "display_name" and "Sky N." in conflict.lost_value
+    assert conflict.lost_by_id == coordinator.id
