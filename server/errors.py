@@ -109,6 +109,8 @@ def handle_unexpected(exc: Exception):
 
     if isinstance(exc, HTTPException):
         return handle_http_exception(exc)
+    if isinstance(exc, RecursionError) and request.is_json:  # JSON nested deeper than the parser goes
+        return _render(400, "bad_request", "The request is nested too deeply to read.")
     current_app.logger.exception("Unhandled error on %s %s", request.method, request.url_rule or request.path)
     return _render(500)
 

@@ -43,8 +43,18 @@ class BoundedDate(fields.Date):
         return result
 
 
+class Text(fields.String):
+    """A string a database can store: PostgreSQL refuses NUL characters, so they are refused here by name."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        result = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in result:
+            raise ValidationError("Must not contain NUL characters.")
+        return result
+
+
 def _text(max_length: int, **kwargs):
-    return fields.String(validate=validate.Length(max=max_length), **kwargs)
+    return Text(validate=validate.Length(max=max_length), **kwargs)
 
 
 def _choice(choices, **kwargs):
@@ -59,7 +69,7 @@ class EntityFieldsSchema(Schema):
 
 
 class PersonFieldsSchema(EntityFieldsSchema):
-    display_name = fields.String(validate=validate.Length(min=1, max=SHORT), required=True)
+    display_name = Text(validate=validate.Length(min=1, max=SHORT), required=True)
     preferred_contact = _text(200)
     engagement_start = BoundedDate(allow_none=True)
     planned_end = BoundedDate(allow_none=True)
@@ -84,7 +94,7 @@ class VisitFieldsSchema(EntityFieldsSchema):
 
 class GoalFieldsSchema(EntityFieldsSchema):
     person_id = fields.UUID(required=True)
-    title = fields.String(validate=validate.Length(min=1, max=300), required=True)
+    title = Text(validate=validate.Length(min=1, max=300), required=True)
     life_area = _text(60)
     steps = _text(NOTE)
     status = _choice(GOAL_STATUSES)
@@ -248,7 +258,7 @@ class DeviceCreateSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    name = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    name = Text(required=True, validate=validate.Length(min=1, max=80))
 
 
 class DeviceCreatedSchema(Schema):

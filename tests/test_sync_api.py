@@ -275,3 +275,17 @@ def test_openapi_documents_sync_endpoints(client):
     assert doc["components"]["schemas"]["Error"]["properties"]["code"]["type"] == "string"
     entities = {"PersonFields", "VisitFields", "GoalFields", "GoalProgressFields", "ReferralFields", "ConflictFields"}
     assert entities <= set(doc["components"]["schemas"])
+
+
+def test_hostile_input_gets_clear_4xx_not_500(client, worker):
+    phone = HttpDevice(client, worker)
+    deep = '{"device_id": "' + phone.device_id + '", "mutations": [' + "[" * 50_000 + "]" * 50_000 + "]}"
+    response = client.post("/api/v1/sync/push", data=deep, content_type="application/json",
+                           headers={"X-CSRF-Token": phone.csrf})
+    assert response.status_code == 400 and set(response.get_json()) == ERROR_KEYS
+    [nul] = phone.push([mutation("person", new_id(), {"display_name": "a\u0000b"})])  # PostgreSQL refuses NUL
+    assert nul["status"] == "rejected" and nul["errors"] == {"display_name": ["Must not contain NUL characters."]}
+    device = client.post("/api/v1/devices", json={"name": "a\u0000b"}, headers={"X-CSRF-Token": phone.csrf})
+    assert device.status_code == 422 and "name" in device.get_json()["errors"]
+    login = client.post("/api/v1/auth/login", json={"email": "a\u0000b@example.test", "password": "x"})
+    assert login.status_code == 422 and "email" in login.get_json()["errors"]

@@ -11,12 +11,13 @@ from marshmallow import Schema, fields, validate
 from ..auth import authenticate, begin_login, end_session, normalise_email
 from ..errors import ApiError
 from ..extensions import limiter
+from ..schemas import Text
 
 blp = Blueprint("auth_api", __name__, url_prefix="/api/v1/auth", description="Sign-in for the field app")
 
 
 class LoginSchema(Schema):
-    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
+    email = Text(required=True, validate=validate.Length(min=1, max=254))  # Text: no NUL, which PostgreSQL refuses
     password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
 
 
