@@ -135,3 +135,18 @@ def test_audit_page_filters_scoping_and_export(client, coordinator, worker, make
     assert all(r["record_id"] != str(other_person.uuid) for r in rows)
     for event in AuditEvent.select():
         assert "Robin" not in event.detail
+
+
+def test_admin_adds_a_team_and_a_coordinator_cannot(client, coordinator, make_user):
+    from server.models import Team
+
+    sign_in(client, coordinator)
+    assert post(client, "/coordinator/teams/new", {"name": "Southside"}).status_code == 403
+    admin = make_user("admin", team=None, name="Admin")
+    client.post("/logout", data={"csrf_token": csrf_from_html(client.get("/coordinator/").get_data(as_text=True))})
+    sign_in(client, admin)
+    assert post(client, "/coordinator/teams/new", {"name": "Southside"}).status_code == 302
+    assert Team.get_or_none(Team.name == "Southside") is not None
+    assert post(client, "/coordinator/teams/new", {"name": "southside"}).status_code == 400
+    assert post(client, "/coordinator/teams/new", {"name": ""}).status_code == 400
+    assert "Southside" in client.get("/coordinator/users").get_data(as_text=True)

@@ -65,7 +65,7 @@ def user_list():
                 .order_by(fn.LOWER(User.name), User.id).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE))
     teams = {t.id: t.name for t in Team.select()}
     return render_template("coordinator/users.html", users=rows[:PAGE_SIZE], more=len(rows) > PAGE_SIZE, page=page,
-                           show=show, teams=teams, role_labels=ROLE_LABELS)
+                           show=show, teams=teams, role_labels=ROLE_LABELS, admin=is_admin())
 
 
 def _new_user_fields(form) -> dict:
@@ -199,3 +199,21 @@ def device_revoke(device_id):
             audit("device.revoke", "device", device.uuid, team=device.user.team_id)
     flash(f"“{device.name}” is revoked: its next contact wipes the data on it.", "ok")
     return redirect(url_for("coordinator.user_detail", user_id=device.user.uuid))
+
+
+@bp.post("/teams/new")
+def team_new():
+    """Admins add teams (coordinators work within their own)."""
+    if not is_admin():
+        abort(403)
+    name = clean_text(request.form.get("name"), "Team name", 120, required=True)
+    if Team.get_or_none(fn.LOWER(Team.name) == name.lower()) is not None:
+        raise BadInput("There is already a team with that name.")
+    try:
+        with write_transaction():
+            team = Team.create(name=name)
+            audit("team.create", "team", team.uuid, team=team.id)
+    except IntegrityError as exc:
+        raise BadInput("There is already a team with that name.") from exc
+    flash(f"Team “{name}” added. Add its coordinator and workers next.", "ok")
+    return redirect(url_for("coordinator.user_list"))
