@@ -41,7 +41,7 @@ async function render({ focus = false } = {}) {
   document.getElementById("tabs").hidden = !user;
   if (!user) {
     current = { live: false };
-    mount(core.signIn(ctx), focus);
+    mount(core.signIn(ctx, { email: await store.getMeta("email") }), focus);
     return;
   }
   const path = location.pathname;
@@ -85,8 +85,11 @@ window.addEventListener("popstate", () => render({ focus: true }));
 
 // --- status line and banners --------------------------------------------------------------------------
 
+let syncStarted = false;
 async function showStatus(s) {
   s = s || (await sync.status());
+  // html[data-sync]: starting | running | idle — for tests and the benchmark, and for styling if wanted.
+  document.documentElement.dataset.sync = s.running ? "running" : syncStarted ? "idle" : "starting";
   const el = document.getElementById("sync-status");
   if (!ctx.user) { el.replaceChildren(); return; }
   const parts = [];
@@ -106,18 +109,31 @@ function signInBanner(show) {
   if (existing) return;
   const banner = h("div", { class: "banner warn", id: "signin-banner", role: "alert" },
     h("p", { text: "Your sign-in has ended. Everything you logged is safe on this phone. Sign in again to send it." }),
-    h("button", { type: "button", class: "btn", onclick: () => { banner.remove(); mount(core.signIn(ctx, { again: true }), true); } }, "Sign in again"));
+    h("button", { type: "button", class: "btn", onclick: async () => {
+      banner.remove();
+      mount(core.signIn(ctx, { again: true, email: await store.getMeta("email") }), true);
+    } }, "Sign in again"));
   document.getElementById("banners").append(banner);
 }
 
 sync.events.addEventListener("status", (e) => showStatus(e.detail));
 window.addEventListener("offline", () => showStatus());
 window.addEventListener("online", () => showStatus());
-sync.events.addEventListener("pulled", () => {
-  // New data redraws lists, but never under the worker's fingers (a search being typed keeps its text).
+// New data redraws lists, but never under the worker's fingers: not while a field has focus, and not within
+// a few seconds of a tap or key press (a redraw then waits).
+let lastTouch = 0;
+let redrawTimer = null;
+for (const type of ["pointerdown", "keydown"]) document.addEventListener(type, () => { lastTouch = Date.now(); }, true);
+function redraw() {
+  if (!current.live) return;
   const typing = main.contains(document.activeElement) && /^(INPUT|SELECT|TEXTAREA)$/.test(document.activeElement.tagName);
-  if (current.live && !typing) render();
-});
+  const recent = Date.now() - lastTouch < 5000;
+  clearTimeout(redrawTimer);
+  if (typing || recent) { redrawTimer = setTimeout(redraw, 5000); return; }
+  render();
+}
+sync.events.addEventListener("pulled", redraw);
+sync.events.addEventListener("synced", redraw);
 sync.events.addEventListener("signin", () => showStatus());
 sync.events.addEventListener("revoked", async () => {
   ctx.user = null;
@@ -176,14 +192,19 @@ async function boot() {
   iosNotice();
   if (ctx.user) {
     if (navigator.onLine) await sync.refreshSession();
-    sync.start();
+    startSync();
   }
+}
+
+function startSync() {
+  syncStarted = true;
+  return sync.start();
 }
 
 export async function signedIn() {
   await render({ focus: true });
   showStatus();
-  sync.start();
+  startSync();
 }
 ctx.signedIn = signedIn;
 ctx.showStatus = showStatus;

@@ -4,11 +4,10 @@ import * as sync from "./sync.js";
 import { h, field, badge, reasons, fmtDay, fmtWhen } from "./ui.js";
 import { MODES, ATTENDANCE, CONCERNS, REFERRAL_STATUSES, word } from "./codes.js";
 
-export function signIn(ctx, { again = false } = {}) {
+export function signIn(ctx, { again = false, email: known = "" } = {}) {
   const error = h("p", { class: "error", role: "alert", id: "signin-error" });
-  const email = h("input", { type: "email", name: "email", autocomplete: "username", required: true, inputmode: "email" });
+  const email = h("input", { type: "email", name: "email", autocomplete: "username", required: true, inputmode: "email", value: known || "" });
   const password = h("input", { type: "password", name: "password", autocomplete: "current-password", required: true });
-  store.getMeta("email").then((e) => { if (e && !email.value) email.value = e; });
   const button = h("button", { type: "submit", class: "btn primary wide" }, "Sign in");
   const form = h("form", { class: "stack", novalidate: true, onsubmit: async (event) => {
     event.preventDefault();

@@ -9,7 +9,7 @@ const MAX_BATCH = 100;
 const PULL_LIMIT = 500;
 export const events = new EventTarget();
 
-const state = { running: null, again: false, batchSize: MAX_BATCH, failures: 0, nextTry: 0, lastError: "" };
+const state = { running: null, again: false, next: undefined, batchSize: MAX_BATCH, failures: 0, nextTry: 0, lastError: "" };
 
 function emit(type, detail) { events.dispatchEvent(new CustomEvent(type, { detail })); }
 
@@ -56,14 +56,17 @@ export async function afterEdit() {
 
 export function syncNow({ manual = false } = {}) {
   if (state.running) {
-    if (manual) state.again = true;
-    return state.running;
+    // Whatever was saved while a sync ran goes in one more round (after it, never alongside it).
+    state.again = state.again || (manual ? "manual" : "auto");
+    return state.running.then(() => state.next);
   }
   if (!manual && Date.now() < state.nextTry) return Promise.resolve();
   state.running = run(manual).finally(async () => {
     state.running = null;
     await changed();
-    if (state.again) { state.again = false; syncNow({ manual: true }); }
+    const again = state.again;
+    state.again = false;
+    state.next = again ? syncNow({ manual: again === "manual" }) : undefined;
   });
   changed();
   return state.running;

@@ -27,9 +27,15 @@ def wait_synced(page, timeout=15000):
     page.wait_for_function(
         """() => { const c = document.querySelector('#unsynced-count');
                    const l = document.querySelector('#last-sync');
-                   return c && c.dataset.count === '0' && l && l.textContent.startsWith('Last sync'); }""",
+                   return c && c.dataset.count === '0' && l && l.textContent.startsWith('Last sync')
+                          && document.documentElement.dataset.sync === 'idle'; }""",
         timeout=timeout,
     )
+
+
+def wait_idle(page, timeout=15000):
+    """The app's sync has started and is not running now (whatever the outcome)."""
+    page.wait_for_selector("html[data-sync=idle]", state="attached", timeout=timeout)
 
 
 def sync_now(page):

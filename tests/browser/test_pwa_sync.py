@@ -4,7 +4,17 @@ rejected mutations, an expired session, reassignment and two phones editing the 
 from __future__ import annotations
 
 from conftest import go_offline, go_online
-from pwa_steps import SYNC_NOW, add_goal, log_visit, open_person, sign_in, sync_now, unsynced, wait_synced
+from pwa_steps import (
+    SYNC_NOW,
+    add_goal,
+    log_visit,
+    open_person,
+    sign_in,
+    sync_now,
+    unsynced,
+    wait_idle,
+    wait_synced,
+)
 
 from server.models import AppliedMutation, Conflict, Goal, UserSession, Visit
 
@@ -94,7 +104,6 @@ def test_a_rejected_mutation_shows_its_reason_and_stays_editable(live_server, fi
     problem = page.locator("[data-rejected]")
     assert "title" in problem.inner_text().lower()
     problem.locator("button:text('Try again')").click()  # sent again as it is: refused again, still kept
-    page.wait_for_selector("[data-rejected]")
     sync_now(page)
     page.wait_for_function("() => document.querySelector('#unsynced-count').dataset.count === '1'")
     assert field.read(lambda: AppliedMutation.select().where(AppliedMutation.status == "rejected").count()) == 2
@@ -297,6 +306,7 @@ def test_a_rejected_item_can_be_removed_from_the_phone_and_the_server_keeps_it(l
     }""", str(person.uuid))
     sync_now(page)
     page.goto(live_server.url + "/app/sync")
+    wait_idle(page)
     remove = page.locator("[data-rejected] button:text('Remove from phone')")
     remove.click()
     page.click("[data-rejected] button:text('Tap again to remove')")
