@@ -1,4 +1,21 @@
-"""Sync over HTTP: thin views over server/sync.py (push and pull, the contract in DESIGN.md)."""
+"""Sync over HTTP: thin views over server/sync.py (push and pull, the contract in DESIGN.md).
+
+Details the contract leaves open, as built (the OpenAPI document at /api/v1/openapi.json has the shapes):
+- Push result: {"id", "status", "rev", "errors"} plus "code" (invalid | forbidden | not_found) when rejected,
+  "conflicts": [{"id", "field"}] when a conflict was kept, and "outcome" (the original status) on a duplicate.
+  `conflict` means applied: the later arrival won and the overwritten value was kept as a conflict record.
+  Errors are {field: [reason, ...]}: names inside `fields`, or id / entity / record_id / op / base_rev.
+- Pull change `fields` is the whole record (empty for a tombstone); ids of related records are *_id uuids, times
+  are ISO 8601 with +00:00, dates YYYY-MM-DD. Read-only fields shown: person.reminders_opt_in, added_in_field,
+  confirmed; visit.author_id, reviewed, concern_acknowledged; goal.achieved_at; goal_progress.person_id.
+  Entities: person, visit, goal, goal_progress, referral, resource, review, conflict (parents first in a rev).
+- A conflict pulls as entity "conflict" with fields person_id, target_entity, target_id, field, kept_value,
+  lost_value, lost_by, won_by (names), created_at, resolution (null | restored | dismissed). Restore or dismiss it
+  with a mutation {"entity": "conflict", "record_id": <conflict id>, "op": "upsert", "fields": {"action":
+  "restore" | "dismiss"}}; a restore is itself a change (new rev) that every device pulls.
+- `purge` lists the person who left the caseload and every record of theirs, each as {"entity", "record_id"}.
+- Unknown or foreign device: 403 unknown_device (register again); revoked: 403 device_revoked (wipe).
+"""
 
 from __future__ import annotations
 
