@@ -141,7 +141,13 @@ export async function syncScreen(ctx) {
           sync.afterEdit();
           ctx.render();
         } catch (err) { toast(err.message); event.target.disabled = false; }
-      } }, "Restore replaced value"));
+      } }, "Restore replaced value"),
+      h("button", { type: "button", class: "btn", onclick: async (event) => {
+        event.target.disabled = true;
+        await store.edit([{ entity: "conflict", id: c.id, fields: { action: "dismiss" }, local: { resolution: "dismissed" } }]);
+        sync.afterEdit();
+        ctx.render();
+      } }, "Keep it as it is now"));
   }));
   const waitingItems = await Promise.all(waiting.map(async (m) => h("li", {}, `${await label(m)} · ${fmtWhen(m.created_at)}`)));
   return h("section", {},
@@ -165,6 +171,7 @@ export async function syncScreen(ctx) {
 
 export async function settings(ctx) {
   const [name, deviceId, s] = await Promise.all([store.getMeta("device_name"), store.getMeta("device_id"), sync.status()]);
+  const persisted = navigator.storage && navigator.storage.persisted ? await navigator.storage.persisted().catch(() => false) : false;
   const input = h("input", { type: "text", name: "device_name", maxlength: "80", value: name || sync.defaultDeviceName() });
   const message = h("p", { role: "status", id: "settings-message" });
   const nameForm = h("form", { class: "stack", onsubmit: async (event) => {
@@ -186,6 +193,9 @@ export async function settings(ctx) {
   return h("section", {},
     h("h1", { text: "Settings" }),
     h("p", { text: `Signed in as ${ctx.user ? ctx.user.name : ""}.` }),
+    h("p", { class: "sub", id: "storage-state", text: persisted
+      ? "This phone keeps Alongside's data until you sign out."
+      : "This browser may clear Alongside's data when space runs low. Installing the app (Add to Home Screen) keeps it safer." }),
     nameForm,
     h("h2", { text: "Sign out" }),
     h("p", { text: s.unsynced + s.rejected ? "Sign out is possible once everything is synced." : "Signing out removes Alongside's data from this phone." }),

@@ -214,7 +214,7 @@ def test_two_phones_edit_the_same_goal_the_conflict_shows_and_restore_works(
         b.goto(live_server.url + "/app/conflicts")
         b.wait_for_selector("[data-conflict]")
         assert "Swim at the lido" in b.locator("[data-conflict]").inner_text()
-        b.click("[data-conflict] button")  # one tap
+        b.click("[data-conflict] button:text('Restore replaced value')")  # one tap
         b.wait_for_selector("[data-conflict]", state="detached")
         sync_now(b)
         wait_synced(b)
