@@ -265,6 +265,22 @@ def prepare_http_db(url: str, instance: Path, devices: int):
     return users
 
 
+def server_cpu_seconds(master_pid: int) -> float:
+    """CPU time (user + system) of the gunicorn workers so far, from /proc (Linux)."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == master_pid:  # ppid
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def run_http(label, url, instance: Path, seconds, devices=20):
     users = prepare_http_db(url, instance, devices)
     port = free_port()
@@ -327,11 +343,12 @@ def run_http(label, url, instance: Path, seconds, devices=20):
         push_times.clear()
         pull_times.clear()
         mutations[0] = 0
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), server_cpu_seconds(proc.pid)
     time.sleep(seconds)
     with lock:
         elapsed = time.perf_counter() - start
         pushes, pulls, applied = list(push_times), list(pull_times), mutations[0]
+    server_cpu = server_cpu_seconds(proc.pid) - cpu_start
     stop.set()
     for t in threads:
         t.join(timeout=60)
@@ -347,6 +364,9 @@ def run_http(label, url, instance: Path, seconds, devices=20):
     row("  push (10 visits) p95 / median", f"{p95(pushes):.0f} / {statistics.median(pushes) * 1000:.0f} ms",
         "p95 <= 250 ms")
     row("  pull p95 / median", f"{p95(pulls):.0f} / {statistics.median(pulls) * 1000:.0f} ms", "(report)")
+    requests_done = max(1, len(pushes) + len(pulls))
+    row("  server CPU per request (gunicorn workers)", f"{server_cpu / requests_done * 1000:.1f} ms",
+        f"(cores busy: {server_cpu / elapsed:.2f} of 2)")
     if errors:
         print(f"    errors: {len(errors)} e.g. {errors[:3]}")
 

@@ -363,3 +363,24 @@ def test_field_person_joins_caseload_rev_and_coordinator_sees_team(worker, coord
     laptop = sync.register_device(coordinator, "Laptop")
     page = pull(coordinator, laptop)
     assert pid in changes_by_entity(page, "person")
+
+
+def test_pushed_visits_move_the_persons_reminders(worker, device):
+    import datetime as dt
+
+    from server.models import Reminder
+
+    person = person_on_caseload(worker)
+    Person.update(reminders_opt_in=True).where(Person.id == person.id).execute()
+    day = (utcnow() + dt.timedelta(days=3)).replace(hour=12, minute=0, second=0, microsecond=0)
+    vid = new_id()
+    apply(worker, device, mutation("visit", vid, visit_fields(
+        person.uuid, started_at=utcnow().isoformat() + "+00:00", next_visit_at=day.isoformat() + "+00:00")))
+
+    def pending():
+        return {r.kind for r in Reminder.select().where((Reminder.person == person.id)
+                                                        & (Reminder.status == "pending"))}
+
+    assert pending() == {"visit_evening", "visit_soon"}  # the hook ran inside the push's transaction
+    apply(worker, device, mutation("visit", vid, op="delete"))
+    assert pending() == set()
