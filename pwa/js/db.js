@@ -121,15 +121,18 @@ function localShape(entity, record) {
 
 // changes: [{entity, id, fields, isNew}] -> the saved records. Unsent mutations of the same record are
 // merged (never one that has been sent: a retry must carry exactly what was sent the first time).
-export async function edit(changes) {
+// `meta` (optional) is written in the same transaction (e.g. the defaults for the next visit form).
+export async function edit(changes, meta = null) {
   const d = await db();
   const names = [...new Set(changes.map((c) => STORES[c.entity]))];
-  const tx = d.transaction([...names, "outbox"], "readwrite");
+  const tx = d.transaction([...names, "outbox", ...(meta ? ["meta"] : [])], "readwrite");
   const outbox = tx.objectStore("outbox");
   const saved = [];
+  if (meta) for (const [key, value] of Object.entries(meta)) tx.objectStore("meta").put({ key, value });
   for (const change of changes) {
     const store = tx.objectStore(STORES[change.entity]);
-    const existing = await store.get(change.id);
+    // A record made here has a fresh UUID: nothing to read first (this keeps tap-to-saved short).
+    const existing = change.isNew ? undefined : await store.get(change.id);
     if (!existing && !change.isNew) throw new Error("That record is no longer on this phone.");
     const fields = {};
     for (const [k, v] of Object.entries(change.fields)) {
@@ -145,8 +148,8 @@ export async function edit(changes) {
     const record = localShape(change.entity, {
       ...(existing || { rev: null }), ...fields, ...(change.local || {}), id: change.id, _sync: "unsynced", _errors: null,
     });
-    await store.put(record);
-    const pending = await outbox.index("record_id").getAll(change.id);
+    store.put(record);
+    const pending = existing ? await outbox.index("record_id").getAll(change.id) : [];
     const open = pending.filter((m) => !m.attempts && m.state !== "rejected").pop();
     if (open) {
       open.fields = { ...open.fields, ...fields };
@@ -158,7 +161,7 @@ export async function edit(changes) {
       const full = Object.fromEntries([...keys].map((k) => [k, record[k]]));
       for (const m of rejected) await outbox.delete(m.seq);
       const wasNew = !existing || (existing.rev == null && rejected.some((m) => m.base_rev == null));
-      await outbox.add({
+      outbox.add({
         id: uuid(), entity: change.entity, record_id: change.id, op: "upsert",
         base_rev: wasNew ? null : existing.rev ?? null,
         fields: wasNew ? pickFields(record) : full, attempts: 0, state: "pending", created_at: new Date().toISOString(),
