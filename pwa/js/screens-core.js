@@ -90,8 +90,13 @@ function personRow(p, nextVisit) {
 
 // --- person ----------------------------------------------------------------------------------------
 
+// The newest rating: server revs order synced ones; ones not yet sent are newer still (in the order made).
 export function latestRating(progress) {
-  const sorted = [...progress].sort((a, b) => (a._at || a.created_at || "") < (b._at || b.created_at || "") ? -1 : 1);
+  const key = (r) => [r.rev == null ? Infinity : r.rev, r._at || ""];
+  const sorted = [...progress].sort((a, b) => {
+    const [ra, ta] = key(a), [rb, tb] = key(b);
+    return ra !== rb ? ra - rb : ta < tb ? -1 : ta > tb ? 1 : 0;
+  });
   return sorted.length ? sorted[sorted.length - 1] : null;
 }
 
