@@ -1098,7 +1098,9 @@ def pull_changes(user: User, device: Device, cursor: int = 0, limit: int = 500) 
             found.sort(key=lambda item: item[:3])
             more = bool(truncated) or found[-1][0] > upto
             page = [item for item in found if item[0] <= upto]
-            next_cursor = upto
+            # Nothing left beyond this page (one rev's group made it long): the page reaches the snapshot, so
+            # purges after `upto` come with it instead of being skipped by the cursor.
+            next_cursor = upto if more else snapshot
         else:
             page, more, next_cursor = found, False, snapshot
         purge = _purge(scope, next_cursor)

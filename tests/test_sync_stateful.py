@@ -5,6 +5,7 @@ holds exactly its scoped view of the server."""
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from hypothesis import HealthCheck, settings
@@ -27,7 +28,7 @@ from server.models import (
     Visit,
 )
 
-SETTINGS = settings(max_examples=25, stateful_step_count=30, derandomize=True, deadline=None,
+SETTINGS = settings(max_examples=30, stateful_step_count=50, derandomize=True, deadline=None,
                     suppress_health_check=list(HealthCheck), database=None)
 VALUES = ["a", "b", "c"]
 
@@ -49,6 +50,7 @@ class SyncMachine(RuleBasedStateMachine):
         super().__init__()
         reset_database()
         self.rev = 0
+        self.ids = 0
         with write_transaction():
             team = Team.create(name="Team")
             self.workers = [User.create(email=f"w{i}@example.test", name=f"W{i}", role="peer_worker", team=team,
@@ -56,9 +58,10 @@ class SyncMachine(RuleBasedStateMachine):
             self.people = []
             self.goals = {}  # goal uuid -> {"person", "title", "last": {field: (rev, device)}}
             for i in range(3):
-                person = Person.create(team=team, display_name=f"P{i}", preferred_contact="a", rev=self._rev())
+                person = Person.create(uuid=uuid.UUID(int=1000 + i), team=team, display_name=f"P{i}",
+                                       preferred_contact="a", rev=self._rev())
                 self.people.append(person)
-                goal = Goal.create(person=person, title="a", rev=self._rev())
+                goal = Goal.create(uuid=uuid.UUID(int=2000 + i), person=person, title="a", rev=self._rev())
                 self.goals[str(goal.uuid)] = {"person": i, "title": "a", "last": {}}
         # P0 with W0, P1 with W1, P2 shared
         self.caseload = {0: set(), 1: set()}
@@ -68,7 +71,7 @@ class SyncMachine(RuleBasedStateMachine):
         self.persons = {i: {"preferred_contact": "a", "last": {}} for i in range(3)}
         self.visits = {}  # uuid -> {"person", "author", "notes", "deleted"}
         self.applied = {}  # mutation id -> expected status (applied|conflict|rejected)
-        self.conflicts = 0
+        self.conflicts = []  # in creation order, as the server's conflict rows (by id)
         self.devices = []
         for name, w in (("W0 phone", 0), ("W0 tablet", 0), ("W1 phone", 1)):
             device = sync.register_device(self.workers[w], name)
@@ -77,6 +80,11 @@ class SyncMachine(RuleBasedStateMachine):
             self.pull_everything(d, 50)
 
     # --- model helpers -----------------------------------------------------------------------------
+    def new_id(self) -> str:
+        """Deterministic ids, so a failing example replays exactly."""
+        self.ids += 1
+        return str(uuid.UUID(int=(1 << 64) + self.ids))
+
     def _rev(self) -> int:
         self.rev += 1
         return next_rev()
@@ -118,6 +126,8 @@ class SyncMachine(RuleBasedStateMachine):
             visit["deleted"] = False
             visit["notes"] = fields.get("notes", visit["notes"])
             return "applied"
+        if m["entity"] == "conflict":
+            return self.expect_resolution(dev, m)
         if m["entity"] == "goal":
             record = self.goals[m["record_id"]]
             p, field = record["person"], "title"
@@ -132,9 +142,33 @@ class SyncMachine(RuleBasedStateMachine):
             last = record["last"].get(field)
             if last and last[0] > (m["base_rev"] or 0) and last[1] != did:
                 status = "conflict"
-                self.conflicts += 1
+                self.conflicts.append({"record": record, "person": p, "field": field, "kept": fields[field],
+                                       "lost": record[field], "resolution": ""})
             record["last"][field] = (self.rev, did)
             record[field] = fields[field]
+        return status
+
+    def expect_resolution(self, dev, m) -> str:
+        """A restore puts the lost value back as a new change (keeping what it overwrites, if that moved on
+        since); a dismiss only marks the conflict resolved."""
+        order = [str(u) for (u,) in Conflict.select(Conflict.uuid).order_by(Conflict.id).tuples()]
+        conflict = self.conflicts[order.index(m["record_id"])]
+        if conflict["person"] not in self.caseload[dev["worker"]] or conflict["resolution"]:
+            return "rejected"
+        self.rev += 1
+        status = "applied"
+        if m["fields"]["action"] == "restore":
+            record, field = conflict["record"], conflict["field"]
+            now = record[field]
+            if now not in (conflict["kept"], conflict["lost"]):
+                status = "conflict"
+                self.conflicts.append({"record": record, "person": conflict["person"], "field": field,
+                                       "kept": conflict["lost"], "lost": now, "resolution": ""})
+            record[field] = conflict["lost"]
+            record["last"][field] = (self.rev, dev["device"].id)
+            conflict["resolution"] = "restored"
+        else:
+            conflict["resolution"] = "dismissed"
         return status
 
     def scoped_view(self, w) -> dict:
@@ -149,7 +183,7 @@ class SyncMachine(RuleBasedStateMachine):
                 view[("visit", vid)] = visit["notes"]
         in_scope = [self.people[i].id for i in self.caseload[w]]
         for conflict in Conflict.select().where(Conflict.person.in_(in_scope)):
-            view[("conflict", str(conflict.uuid))] = conflict.field
+            view[("conflict", str(conflict.uuid))] = (conflict.field, conflict.resolution or None)
         return view
 
     # --- rules ---------------------------------------------------------------------------------------
@@ -160,7 +194,7 @@ class SyncMachine(RuleBasedStateMachine):
         if not people:
             return
         person_id = data.draw(st.sampled_from(sorted(people)))
-        dev["outbox"].append({"id": str(uuid.uuid4()), "entity": "visit", "record_id": str(uuid.uuid4()),
+        dev["outbox"].append({"id": self.new_id(), "entity": "visit", "record_id": self.new_id(),
                               "op": "upsert", "base_rev": None,
                               "fields": {"person_id": person_id, "started_at": "2026-11-20T10:00:00+00:00",
                                          "notes": data.draw(st.sampled_from(VALUES))}})
@@ -176,7 +210,7 @@ class SyncMachine(RuleBasedStateMachine):
         vid = data.draw(st.sampled_from(mine))
         base = dev["store"].get(("visit", vid), {}).get("rev")
         fields = {} if delete else {"notes": data.draw(st.sampled_from(VALUES))}
-        dev["outbox"].append({"id": str(uuid.uuid4()), "entity": "visit", "record_id": vid,
+        dev["outbox"].append({"id": self.new_id(), "entity": "visit", "record_id": vid,
                               "op": "delete" if delete else "upsert", "base_rev": base, "fields": fields})
 
     @rule(d=st.integers(0, 2), data=st.data(), on_goal=st.booleans())
@@ -187,9 +221,36 @@ class SyncMachine(RuleBasedStateMachine):
         if not known:
             return
         rid = data.draw(st.sampled_from(known))
-        dev["outbox"].append({"id": str(uuid.uuid4()), "entity": entity, "record_id": rid, "op": "upsert",
+        dev["outbox"].append({"id": self.new_id(), "entity": entity, "record_id": rid, "op": "upsert",
                               "base_rev": dev["store"][(entity, rid)]["rev"],
                               "fields": {field: data.draw(st.sampled_from(VALUES))}})
+
+    @rule(data=st.data(), on_goal=st.booleans(), values=st.tuples(st.sampled_from(VALUES), st.sampled_from(VALUES)))
+    def edit_one_field_on_two_devices_offline(self, data, on_goal, values):
+        """The classic: two phones change the same field from the same starting point before either syncs."""
+        entity, field = ("goal", "title") if on_goal else ("person", "preferred_contact")
+        shared = sorted({rid for (ent, rid) in self.devices[0]["store"] if ent == entity}
+                        & {rid for (ent, rid) in self.devices[1 if data.draw(st.booleans()) else 2]["store"]
+                           if ent == entity})
+        if not shared:
+            return
+        rid = data.draw(st.sampled_from(shared))
+        for dev, value in zip((d for d in self.devices if (entity, rid) in d["store"]), values, strict=False):
+            dev["outbox"].append({"id": self.new_id(), "entity": entity, "record_id": rid, "op": "upsert",
+                                  "base_rev": dev["store"][(entity, rid)]["rev"], "fields": {field: value}})
+
+    @rule(d=st.integers(0, 2), data=st.data(), restore=st.booleans())
+    def resolve_conflict_offline(self, d, data, restore):
+        dev = self.devices[d]
+        open_conflicts = sorted((rec["rev"], rec["fields"]["target_id"], rec["fields"]["field"], rid)
+                                for (entity, rid), rec in dev["store"].items()
+                                if entity == "conflict" and rec["fields"]["resolution"] is None)
+        if not open_conflicts:
+            return
+        cid = data.draw(st.sampled_from(open_conflicts))[-1]
+        dev["outbox"].append({"id": self.new_id(), "entity": "conflict", "record_id": cid, "op": "upsert",
+                              "base_rev": dev["store"][("conflict", cid)]["rev"],
+                              "fields": {"action": "restore" if restore else "dismiss"}})
 
     @precondition(lambda self: any(dev["outbox"] for dev in self.devices))
     @rule(d=st.integers(0, 2), size=st.integers(1, 4), ack_lost=st.booleans())
@@ -242,9 +303,12 @@ class SyncMachine(RuleBasedStateMachine):
             dev["cursor"] = page["cursor"]
             if not page["more"]:
                 break
-        field_of = {"person": "preferred_contact", "goal": "title", "visit": "notes", "conflict": "field"}
-        held = {key: rec["fields"][field_of[key[0]]] for key, rec in dev["store"].items()}
-        assert held == self.scoped_view(dev["worker"])
+        field_of = {"person": "preferred_contact", "goal": "title", "visit": "notes"}
+        held = {key: (rec["fields"]["field"], rec["fields"]["resolution"]) if key[0] == "conflict"
+                else rec["fields"][field_of[key[0]]] for key, rec in dev["store"].items()}
+        view = self.scoped_view(dev["worker"])
+        assert held == view, {"extra": {k: v for k, v in held.items() if view.get(k) != v},
+                              "missing": {k: v for k, v in view.items() if held.get(k) != v}}
 
     # --- invariants --------------------------------------------------------------------------------
     @invariant()
@@ -259,7 +323,9 @@ class SyncMachine(RuleBasedStateMachine):
             assert Goal.get(Goal.uuid == gid).title == goal["title"]
         for i, person in self.persons.items():
             assert Person.get_by_id(self.people[i].id).preferred_contact == person["preferred_contact"]
-        assert Conflict.select().count() == self.conflicts
+        rows = list(Conflict.select().order_by(Conflict.id))
+        assert [(json.loads(r.kept_value), json.loads(r.lost_value), r.field, r.resolution) for r in rows] == [
+            (c["kept"], c["lost"], c["field"], c["resolution"]) for c in self.conflicts]
         assert AppliedMutation.select().count() == len(self.applied)
         for w in (0, 1):
             assigned = {a.person_id for a in CaseloadAssignment.select()

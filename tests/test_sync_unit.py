@@ -384,3 +384,21 @@ def test_pushed_visits_move_the_persons_reminders(worker, device):
     assert pending() == {"visit_evening", "visit_soon"}  # the hook ran inside the push's transaction
     apply(worker, device, mutation("visit", vid, op="delete"))
     assert pending() == set()
+
+
+def test_a_long_last_page_still_carries_later_purges(worker, coordinator, make_user, device):
+    """Found by the state machine: a page made long by one joining group, with nothing after it but a leave,
+    ended the sync at the group's rev and never sent the purge."""
+    other = make_user("peer_worker")
+    leaving = person_on_caseload(worker, "Leaving")
+    joining = person_on_caseload(other, "Joining")
+    their_device = sync.register_device(other, "Theirs")
+    apply(other, their_device, *[mutation("visit", new_id(), visit_fields(joining.uuid)) for _ in range(2)])
+    cursor = pull(worker, device)["cursor"]
+    with write_transaction():
+        joining.reassign(worker, by=coordinator)
+        leaving.reassign(other, by=coordinator)
+    page = pull(worker, device, cursor, 2)
+    assert len(page["changes"]) == 3 and page["more"] is False  # the joining person and two visits, one rev
+    assert str(leaving.uuid) in {p["record_id"] for p in page["purge"]}
+    assert page["cursor"] == sync.current_rev()
