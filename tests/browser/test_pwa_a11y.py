@@ -4,7 +4,7 @@ Content-Security-Policy violation anywhere (no inline script or style sneaks in)
 
 from __future__ import annotations
 
-from pwa_steps import add_goal, log_visit, open_person, sign_in, wait_synced
+from pwa_steps import add_goal, log_visit, open_app, open_person, sign_in, wait_synced
 
 AUDIT = """() => {
   const problems = [];
@@ -91,9 +91,9 @@ def test_screens_meet_wcag_basics(live_server, field, page):
         ("/app/settings", "Settings"),
     ]
     for path, heading in screens:
-        page.goto(live_server.url + path)
+        open_app(page, live_server.url, path)
         page.wait_for_selector(f"h1:text-is('{heading}')")
         audit(page, heading)
-    page.goto(live_server.url + "/app/diary")
+    open_app(page, live_server.url, "/app/diary")
     page.wait_for_selector("main a.row:has-text('Alex Example')")  # the next visit set in the visit form
     assert violations == []
