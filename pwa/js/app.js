@@ -129,7 +129,7 @@ async function render({ focus = false } = {}) {
     return;
   }
   const blocked = await gate(vault.isUnlocked() ? "" : "reopen");
-  if (blocked) { current = { live: false }; showLock(blocked); return; }
+  if (blocked) { current = { live: false }; main.replaceChildren(); showLock(blocked); return; }
   hideLock();
   document.getElementById("tabs").hidden = false;
   const path = location.pathname;
@@ -189,7 +189,7 @@ async function showStatus(s) {
     text: s.running ? "Syncing…" : s.lastSync ? `Last sync ${fmtWhen(s.lastSync)}` : "Not synced yet" }));
   if (navigator.onLine === false) parts.push(h("span", { class: "offline", id: "offline", text: "No signal: saving on this phone" }));
   el.replaceChildren(...parts);
-  signInBanner(s.needsSignIn);
+  signInBanner(s.needsSignIn && vault.isUnlocked());
 }
 
 function signInBanner(show) {
