@@ -4,7 +4,8 @@
 //
 // Encryption at rest (SECURITY.md): every record and outbox entry is stored as {iv, ct} (AES-GCM under the
 // data key from vault.js, a fresh random 12-byte IV on every write) beside a few clear fields the indexes
-// need: ids, person/goal/visit ids, rev, sync state, a visit's next-visit time. Never names, notes or titles.
+// need: ids, person/goal/visit ids, rev, sync state, a visit's start and next-visit times (when, never who or
+// what: the caseload and diary then open without decrypting visits). Never names, notes or titles.
 // WebCrypto cannot run inside an IndexedDB transaction (the transaction commits while it waits), so a write
 // is read -> decide in memory -> encrypt -> one readwrite transaction, serialised by a lock (Web Locks
 // across tabs) so two writers never interleave.
@@ -79,10 +80,17 @@ function fallbackUuid() {
 
 const CLEAR = { // the fields each store keeps readable beside {iv, ct}
   outbox: ["record_id", "state"],
-  visits: ["person_id", "_next"], goals: ["person_id"], goal_progress: ["goal_id"], referrals: ["person_id"],
+  visits: ["person_id", "_next", "started_at"], goals: ["person_id"], goal_progress: ["goal_id"], referrals: ["person_id"],
   reviews: ["visit_id"], conflicts: ["person_id"],
 };
-const SEALED_META = new Set(["visit_defaults"]); // meta that says something about a person or a visit
+const PEOPLE_LIST = "people_list"; // one sealed list of who is on the caseload: one decrypt opens the caseload
+const SEALED_META = new Set(["visit_defaults", PEOPLE_LIST]); // meta that says something about a person or a visit
+const LIST_FIELDS = ["id", "display_name", "status", "deleted", "rev", "_sync"];
+function listEntry(person) {
+  const entry = {};
+  for (const f of LIST_FIELDS) if (person[f] !== undefined) entry[f] = person[f];
+  return entry;
+}
 const KEYPATH = (name) => (name === "outbox" ? "seq" : name === "meta" ? "key" : "id");
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -154,6 +162,14 @@ class Work {
     return out;
   }
   async commit() {
+    const people = this.changes.get("people");
+    if (people && people.size) { // keep the sealed people list in step, in the same transaction
+      const list = await getMeta(PEOPLE_LIST);
+      if (list) {
+        for (const [k, v] of people) { if (v) list[k] = listEntry(v); else delete list[k]; }
+        this.put("meta", { key: PEOPLE_LIST, value: list });
+      }
+    }
     const writes = [];
     for (const [name, m] of this.changes) for (const [k, v] of m) writes.push([name, k, v]);
     if (!writes.length && !this.adds.length) return;
@@ -221,11 +237,26 @@ export async function all(entity) {
 export async function byIndex(entity, index, value) {
   return openRows(STORES[entity], await (await db()).getAllFromIndex(STORES[entity], index, value));
 }
+// The caseload's people (id, name, status, sync state) from one sealed list; built once from the records.
+export async function peopleList() {
+  const list = await getMeta(PEOPLE_LIST);
+  if (list) return Object.values(list);
+  return serial(async () => {
+    const built = Object.fromEntries((await all("person")).map((p) => [p.id, listEntry(p)]));
+    await setMeta(PEOPLE_LIST, built);
+    return Object.values(built);
+  });
+}
 export async function count(entity) {
   return (await db()).count(STORES[entity]);
 }
 export async function upcomingVisits(fromIso) {
   return openRows("visits", await (await db()).getAllFromIndex("visits", "_next", IDBKeyRange.lowerBound(fromIso)));
+}
+// Upcoming visits from their clear fields only (no decryption): person, start and next-visit time.
+export async function upcomingVisitTimes(fromIso) {
+  const rows = await (await db()).getAllFromIndex("visits", "_next", IDBKeyRange.lowerBound(fromIso));
+  return rows.map((r) => ({ id: r.id, person_id: r.person_id, started_at: r.started_at, _next: r._next, next_visit_at: r._next }));
 }
 export async function outboxAll() {
   return openRows("outbox", await (await db()).getAll("outbox"));
@@ -467,4 +498,5 @@ export async function bulkPut(entity, records) {
   const tx = (await db()).transaction(name, "readwrite");
   for (const row of rows) tx.store.put(row);
   await tx.done;
+  if (entity === "person") await setMeta(PEOPLE_LIST, null); // rebuilt on the next read
 }

@@ -40,7 +40,7 @@ const PAGE = 100;
 
 export async function nextVisits() {
   const now = new Date(Date.now() - 60 * 60 * 1000).toISOString();
-  const upcoming = await store.upcomingVisits(now);
+  const upcoming = await store.upcomingVisitTimes(now); // clear fields: nothing to decrypt
   const latest = new Map(); // person -> the visit logged most recently (its next date is the plan)
   for (const v of upcoming) {
     const seen = latest.get(v.person_id);
@@ -50,7 +50,7 @@ export async function nextVisits() {
 }
 
 export async function caseload(ctx, _params) {
-  const [people, next] = await Promise.all([store.all("person"), nextVisits()]);
+  const [people, next] = await Promise.all([store.peopleList(), nextVisits()]);
   const active = people.filter((p) => p.status !== "closed" && !p.deleted);
   active.sort((a, b) => {
     const na = next.get(a.id), nb = next.get(b.id);

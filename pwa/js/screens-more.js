@@ -51,7 +51,7 @@ export async function resources(ctx, params) {
 // --- diary -------------------------------------------------------------------------------------------
 
 export async function diary() {
-  const [next, people] = await Promise.all([nextVisits(), store.all("person")]);
+  const [next, people] = await Promise.all([nextVisits(), store.peopleList()]);
   const names = new Map(people.map((p) => [p.id, p.display_name]));
   const visits = [...next.values()].filter((v) => names.has(v.person_id)).sort((a, b) => (a._next < b._next ? -1 : 1));
   const days = new Map();
