@@ -24,7 +24,13 @@ export function setPin(ctx, { recovered = false } = {}) {
     if (navigator.onLine === false) { error.textContent = "Setting a PIN needs signal once. Your work stays safe on this phone."; return; }
     button.disabled = true;
     try {
-      await vault.setUp(pin.value, await sync.ensureDevice());
+      try {
+        await vault.setUp(pin.value, await sync.ensureDevice());
+      } catch (err) {
+        if (err.code !== "unknown_device") throw err;
+        await store.setMeta("device_id", null); // e.g. the server's data was reset: register again
+        await vault.setUp(pin.value, await sync.ensureDevice());
+      }
       await store.sealPlainRows();
       await ctx.unlocked();
     } catch (err) {

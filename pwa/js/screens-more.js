@@ -191,7 +191,7 @@ export async function settings(ctx) {
     lockMessage.textContent = "Saved.";
   } }, field("Lock Alongside after this long without use", lockSelect, { hint: "It always locks when you close it. Your PIN opens it again." }),
   h("button", { type: "submit", class: "btn" }, "Save"),
-  h("button", { type: "button", class: "btn", id: "lock-now", onclick: () => vault.lock("idle") }, "Lock now"), lockMessage);
+  h("button", { type: "button", class: "btn", id: "lock-now", onclick: () => vault.lock("manual") }, "Lock now"), lockMessage);
   const out = h("button", { type: "button", class: "btn danger wide", id: "sign-out", onclick: async () => {
     const waiting = (await sync.status());
     if (waiting.unsynced + waiting.rejected) {
