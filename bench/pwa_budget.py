@@ -22,6 +22,7 @@ os.environ.setdefault("PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS", "1")
 
 CHROMIUM = os.environ.get("ALONGSIDE_CHROMIUM", "/usr/bin/chromium")
 PASSWORD = "correct-horse-battery"
+PIN = "bench pin 2026"
 CRITICAL_TYPES = {"document", "stylesheet", "script"}
 
 SEED = """async ([people, visits, goals, referrals]) => {
@@ -105,6 +106,10 @@ def main() -> None:
         page.fill("input[name=email]", "bench@example.test")
         page.fill("input[name=password]", PASSWORD)
         page.click("form button[type=submit]")
+        page.wait_for_selector("#set-pin-screen")  # the PIN chosen after the first sign-in
+        page.fill("input[name=new_pin]", PIN)
+        page.fill("input[name=new_pin_again]", PIN)
+        page.click("#set-pin")
         page.wait_for_selector("#caseload-list")
         page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=20000)
         critical = {"js": [0, 0], "css": [0, 0], "html": [0, 0]}
@@ -117,7 +122,7 @@ def main() -> None:
             critical[key][0] += len(body)
             critical[key][1] += len(gzip.compress(body, compresslevel=9))
         lazy = 0
-        for name in ("screens-forms.js", "screens-more.js"):
+        for name in ("screens-forms.js", "screens-more.js"):  # screens-lock.js and vault.js are on the path
             lazy += len(gzip.compress((ROOT / "pwa" / "js" / name).read_bytes(), compresslevel=9))
         total_raw = sum(v[0] for v in critical.values())
         total_gz = sum(v[1] for v in critical.values())
@@ -131,8 +136,14 @@ def main() -> None:
         for _ in range(args.runs):
             cdp.send("Emulation.setCPUThrottlingRate", {"rate": 4})
             page.goto(url + "/app/")
+            page.wait_for_selector("#unlock-screen")  # reopening: the app opens locked
+            page.fill("input[name=pin]", PIN)
+            page.evaluate("""() => document.querySelector('#unlock').addEventListener('click',
+                (e) => { window.__unlockTap = e.timeStamp; }, { capture: true })""")
+            page.click("#unlock")
             page.wait_for_selector("#caseload-list li")
-            starts.append(page.evaluate("performance.getEntriesByName('screen:caseload')[0].startTime"))
+            starts.append(page.evaluate(
+                "performance.getEntriesByName('screen:caseload')[0].startTime - window.__unlockTap"))
             # 3. Log a visit: tap Save -> the visit and its mutation are in IndexedDB and the worker is told.
             page.click("#caseload-list a >> nth=0")
             page.wait_for_selector("#log-visit")
@@ -160,7 +171,7 @@ def main() -> None:
           f"{lazy / 1024:.1f} KB compressed)")
     print(f"Warm offline start, {seeded} records in IndexedDB ({split[0]} people, {split[1]} visits, {split[2]} goals, "
           f"{split[3]} referrals), 4x CPU throttling, median of {args.runs}:")
-    line("navigation start -> caseload interactive", median(starts), 1000, "ms")
+    line("tap Open (PIN) -> caseload interactive", median(starts), 1000, "ms")
     line("log a visit: tap Save -> stored in IndexedDB", median(stored), 100, "ms")
     line("log a visit: tap Save -> saved and confirmed", median(taps), 100, "ms")
     print(f"  runs: start {[round(x) for x in starts]} ms; tap-to-saved {[round(x) for x in taps]} ms")

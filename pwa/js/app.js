@@ -2,6 +2,8 @@
 // keeps the sync status visible, and offers service-worker updates without forcing them.
 import * as store from "./db.js";
 import * as sync from "./sync.js";
+import * as vault from "./vault.js";
+import * as lockScreens from "./screens-lock.js";
 import { setCsrf } from "./api.js";
 import { h, toast, fmtWhen } from "./ui.js";
 import * as core from "./screens-core.js";
@@ -27,7 +29,88 @@ const ROUTES = [
 ];
 
 let current = { live: false };
-export const ctx = { navigate, render, user: null };
+export const ctx = { navigate, render, user: null, recovering: null };
+
+// --- the lock: PIN after sign-in, after idle and on reopening; the offline lease ---------------------------
+// The lock screen has its own <main>; the app's <main> is hidden behind it, not cleared, so a form the worker
+// was filling in is still there after unlocking (SECURITY.md: it stays in this page's memory only).
+const DAY = 24 * 60 * 60 * 1000;
+const lockMain = h("main", { id: "lock", tabindex: "-1", hidden: true });
+main.after(lockMain);
+
+async function leaseDays() { return Number(await store.getMeta("lease_days")) || 14; }
+async function leaseExpired() {
+  const last = await store.getMeta("last_contact");
+  if (!last) { await store.setMeta("last_contact", new Date().toISOString()); return false; }
+  return Date.now() - Date.parse(last) > (await leaseDays()) * DAY;
+}
+
+// The screen in front of the data, or null when the data may show.
+async function gate(reason) {
+  if (!(await vault.isSetUp())) return lockScreens.setPin(ctx);
+  if (await leaseExpired()) {
+    vault.lock("lease");
+    return lockScreens.lease(ctx, await leaseDays());
+  }
+  if (!vault.isUnlocked()) return lockScreens.unlock(ctx, { reason });
+  return null;
+}
+
+function showLock(view) {
+  main.hidden = true;
+  document.getElementById("tabs").hidden = true;
+  lockMain.hidden = false;
+  lockMain.replaceChildren(view);
+  document.documentElement.dataset.locked = "1";
+  const heading = lockMain.querySelector("h1");
+  (heading || lockMain).setAttribute("tabindex", "-1");
+  (heading || lockMain).focus();
+}
+function hideLock() {
+  lockMain.hidden = true;
+  lockMain.replaceChildren();
+  main.hidden = false;
+  delete document.documentElement.dataset.locked;
+}
+
+// "Forgot your PIN" or the lease: an online sign-in, then the server's key for this device opens the data.
+ctx.recover = async (why) => {
+  ctx.recovering = why;
+  showLock(core.signIn(ctx, { email: await store.getMeta("email"),
+    title: why === "forgot" ? "Sign in to choose a new PIN" : "Sign in with signal",
+    intro: "Sign in with your email and password. Nothing on this phone is lost." }));
+};
+
+ctx.unlocked = async () => {
+  lastActive = Date.now();
+  const resume = lockMain.hidden === false && current.name && current.path === location.pathname + location.search;
+  hideLock();
+  if (resume) {
+    document.getElementById("tabs").hidden = false;
+    showStatus();
+    startSync();
+    return;
+  }
+  await signedInView();
+};
+
+let lastActive = Date.now();
+for (const type of ["pointerdown", "keydown", "input", "scroll"]) {
+  document.addEventListener(type, () => { lastActive = Date.now(); }, { capture: true, passive: true });
+}
+async function checkIdle() {
+  if (!vault.isUnlocked()) return;
+  const minutes = Number(await store.getMeta("lock_minutes")) || 5;
+  if (Date.now() - lastActive > minutes * 60 * 1000) vault.lock("idle");
+  else if (await leaseExpired()) vault.lock("lease");
+}
+setInterval(checkIdle, 15000);
+document.addEventListener("visibilitychange", checkIdle);
+vault.events.addEventListener("locked", async (e) => {
+  if (e.detail === "revoked" || e.detail === "signed_out" || e.detail === "other_user") return;
+  const view = await gate(e.detail);
+  if (view) showLock(view);
+});
 
 export function navigate(path, { replace = false } = {}) {
   if (replace) history.replaceState({}, "", path);
@@ -38,19 +121,24 @@ export function navigate(path, { replace = false } = {}) {
 async function render({ focus = false } = {}) {
   const user = await store.getMeta("user");
   ctx.user = user;
-  document.getElementById("tabs").hidden = !user;
   if (!user) {
+    hideLock();
+    document.getElementById("tabs").hidden = true;
     current = { live: false };
     mount(core.signIn(ctx, { email: await store.getMeta("email") }), focus);
     return;
   }
+  const blocked = await gate(vault.isUnlocked() ? "" : "reopen");
+  if (blocked) { current = { live: false }; main.replaceChildren(); showLock(blocked); return; }
+  hideLock();
+  document.getElementById("tabs").hidden = false;
   const path = location.pathname;
   const params = new URLSearchParams(location.search);
   for (const [pattern, loader, name, live, tab] of ROUTES) {
     const match = path.match(pattern);
     if (!match) continue;
     const mod = await loader();
-    current = { live, name };
+    current = { live, name, path: path + location.search };
     const view = await mod[name](ctx, ...match.slice(1), params);
     mount(view, focus);
     performance.mark(`screen:${name}`); // read by bench/pwa_budget.py
@@ -87,6 +175,7 @@ window.addEventListener("popstate", () => render({ focus: true }));
 
 let syncStarted = false;
 async function showStatus(s) {
+  if (!vault.isUnlocked()) s = null; // while locked: counts only (clear fields), nothing about people
   s = s || (await sync.status());
   // html[data-sync]: starting | running | idle — for tests and the benchmark, and for styling if wanted.
   document.documentElement.dataset.sync = s.running ? "running" : syncStarted ? "idle" : "starting";
@@ -100,7 +189,7 @@ async function showStatus(s) {
     text: s.running ? "Syncing…" : s.lastSync ? `Last sync ${fmtWhen(s.lastSync)}` : "Not synced yet" }));
   if (navigator.onLine === false) parts.push(h("span", { class: "offline", id: "offline", text: "No signal: saving on this phone" }));
   el.replaceChildren(...parts);
-  signInBanner(s.needsSignIn);
+  signInBanner(s.needsSignIn && vault.isUnlocked());
 }
 
 function signInBanner(show) {
@@ -125,7 +214,7 @@ let lastTouch = 0;
 let redrawTimer = null;
 for (const type of ["pointerdown", "keydown"]) document.addEventListener(type, () => { lastTouch = Date.now(); }, true);
 function redraw() {
-  if (!current.live) return;
+  if (!current.live || !vault.isUnlocked()) return;
   const typing = main.contains(document.activeElement) && /^(INPUT|SELECT|TEXTAREA)$/.test(document.activeElement.tagName);
   const recent = Date.now() - lastTouch < 5000;
   clearTimeout(redrawTimer);
@@ -192,7 +281,7 @@ async function boot() {
   iosNotice();
   if (ctx.user) {
     if (navigator.onLine) await sync.refreshSession();
-    startSync();
+    if (vault.isUnlocked()) startSync();
   }
 }
 
@@ -201,10 +290,27 @@ function startSync() {
   return sync.start();
 }
 
-export async function signedIn() {
+async function signedInView() {
   await render({ focus: true });
   showStatus();
-  startSync();
+  if (vault.isUnlocked()) startSync();
+}
+
+// After a password sign-in: a locked phone (forgotten PIN, lease) opens with the server's key for this device.
+export async function signedIn() {
+  const why = ctx.recovering;
+  ctx.recovering = null;
+  if (why && !vault.isUnlocked() && (await vault.isSetUp())) {
+    try {
+      await vault.unlockWithServer(await sync.ensureDevice());
+    } catch (err) {
+      if (err.code === "device_revoked") { await sync.revoked(); return; }
+      throw err;
+    }
+    if (why === "forgot") { showLock(lockScreens.setPin(ctx, { recovered: true })); return; }
+  }
+  lastActive = Date.now();
+  await signedInView();
 }
 ctx.signedIn = signedIn;
 ctx.showStatus = showStatus;

@@ -4,7 +4,7 @@ import * as sync from "./sync.js";
 import { h, field, badge, reasons, fmtDay, fmtWhen } from "./ui.js";
 import { MODES, ATTENDANCE, CONCERNS, REFERRAL_STATUSES, word } from "./codes.js";
 
-export function signIn(ctx, { again = false, email: known = "" } = {}) {
+export function signIn(ctx, { again = false, email: known = "", title = "", intro = "" } = {}) {
   const error = h("p", { class: "error", role: "alert", id: "signin-error" });
   const email = h("input", { type: "email", name: "email", autocomplete: "username", required: true, inputmode: "email", value: known || "" });
   const password = h("input", { type: "password", name: "password", autocomplete: "current-password", required: true });
@@ -28,9 +28,9 @@ export function signIn(ctx, { again = false, email: known = "" } = {}) {
   } },
   field("Email", email), field("Password", password), error, button);
   return h("section", { class: "signin" },
-    h("h1", { text: again ? "Sign in again" : "Sign in" }),
-    h("p", { text: again ? "Your sign-in ended. Everything you logged is still on this phone and will be sent once you sign in."
-      : "Sign in once with signal. After that Alongside works without signal." }),
+    h("h1", { text: title || (again ? "Sign in again" : "Sign in") }),
+    h("p", { text: intro || (again ? "Your sign-in ended. Everything you logged is still on this phone and will be sent once you sign in."
+      : "Sign in once with signal. After that Alongside works without signal.") }),
     form);
 }
 
@@ -40,7 +40,7 @@ const PAGE = 100;
 
 export async function nextVisits() {
   const now = new Date(Date.now() - 60 * 60 * 1000).toISOString();
-  const upcoming = await store.upcomingVisits(now);
+  const upcoming = await store.upcomingVisitTimes(now); // clear fields: nothing to decrypt
   const latest = new Map(); // person -> the visit logged most recently (its next date is the plan)
   for (const v of upcoming) {
     const seen = latest.get(v.person_id);
@@ -50,7 +50,7 @@ export async function nextVisits() {
 }
 
 export async function caseload(ctx, _params) {
-  const [people, next] = await Promise.all([store.all("person"), nextVisits()]);
+  const [people, next] = await Promise.all([store.peopleList(), nextVisits()]);
   const active = people.filter((p) => p.status !== "closed" && !p.deleted);
   active.sort((a, b) => {
     const na = next.get(a.id), nb = next.get(b.id);

@@ -1,6 +1,7 @@
 // Screens off the start-up path: the resource directory (searchable offline), the diary, sync status
 // with conflicts and items needing attention, and settings.
 import * as store from "./db.js";
+import * as vault from "./vault.js";
 import * as sync from "./sync.js";
 import { h, field, select, badge, reasons, toast, fmtDay, fmtTime, fmtWhen, dayKey } from "./ui.js";
 import { nextVisits } from "./screens-core.js";
@@ -50,7 +51,7 @@ export async function resources(ctx, params) {
 // --- diary -------------------------------------------------------------------------------------------
 
 export async function diary() {
-  const [next, people] = await Promise.all([nextVisits(), store.all("person")]);
+  const [next, people] = await Promise.all([nextVisits(), store.peopleList()]);
   const names = new Map(people.map((p) => [p.id, p.display_name]));
   const visits = [...next.values()].filter((v) => names.has(v.person_id)).sort((a, b) => (a._next < b._next ? -1 : 1));
   const days = new Map();
@@ -180,6 +181,17 @@ export async function settings(ctx) {
     message.textContent = deviceId ? "Saved on this phone. Your coordinator sees the name it was registered with." : "Saved.";
   } }, field("This phone's name", input, { hint: "Helps your coordinator tell your phones apart." }),
   h("button", { type: "submit", class: "btn" }, "Save name"));
+  const minutes = Number(await store.getMeta("lock_minutes")) || 5;
+  const lockSelect = h("select", { name: "lock_minutes", id: "lock-minutes" },
+    [1, 2, 5, 10, 15].map((m) => h("option", { value: String(m), selected: m === minutes, text: m === 1 ? "1 minute" : `${m} minutes` })));
+  const lockMessage = h("p", { role: "status", id: "lock-message" });
+  const lockForm = h("form", { class: "stack", onsubmit: async (event) => {
+    event.preventDefault();
+    await store.setMeta("lock_minutes", Number(lockSelect.value));
+    lockMessage.textContent = "Saved.";
+  } }, field("Lock Alongside after this long without use", lockSelect, { hint: "It always locks when you close it. Your PIN opens it again." }),
+  h("button", { type: "submit", class: "btn" }, "Save"),
+  h("button", { type: "button", class: "btn", id: "lock-now", onclick: () => vault.lock("manual") }, "Lock now"), lockMessage);
   const out = h("button", { type: "button", class: "btn danger wide", id: "sign-out", onclick: async () => {
     const waiting = (await sync.status());
     if (waiting.unsynced + waiting.rejected) {
@@ -197,6 +209,8 @@ export async function settings(ctx) {
       ? "This phone keeps Alongside's data until you sign out."
       : "This browser may clear Alongside's data when space runs low. Installing the app (Add to Home Screen) keeps it safer." }),
     nameForm,
+    h("h2", { text: "Lock" }),
+    lockForm,
     h("h2", { text: "Sign out" }),
     h("p", { text: s.unsynced + s.rejected ? "Sign out is possible once everything is synced." : "Signing out removes Alongside's data from this phone." }),
     out, message);

@@ -20,6 +20,8 @@
     "/app/js/screens-core.js",
     "/app/js/screens-forms.js",
     "/app/js/screens-more.js",
+    "/app/js/screens-lock.js",
+    "/app/js/vault.js",
     "/app/vendor/idb-8.0.4/idb.js",
     "/app/icons/icon-192.png",
     "/app/icons/icon-512.png",

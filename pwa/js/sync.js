@@ -3,6 +3,7 @@
 // on "Sync now". Batches halve on 413; errors back off; a timeout is never a success.
 import { request, setCsrf, ApiError } from "./api.js";
 import * as store from "./db.js";
+import * as vault from "./vault.js";
 
 const FIVE_MINUTES = 5 * 60 * 1000;
 const MAX_BATCH = 100;
@@ -14,10 +15,10 @@ const state = { running: null, again: false, next: undefined, batchSize: MAX_BAT
 function emit(type, detail) { events.dispatchEvent(new CustomEvent(type, { detail })); }
 
 export async function status() {
-  const outbox = await store.outboxAll();
+  const outbox = await store.outboxStates(); // clear fields only: works while locked
   return {
-    unsynced: outbox.filter((m) => m.state !== "rejected").length,
-    rejected: outbox.filter((m) => m.state === "rejected").length,
+    unsynced: outbox.total - outbox.rejected,
+    rejected: outbox.rejected,
     lastSync: await store.getMeta("last_sync"),
     needsSignIn: await store.getMeta("needs_sign_in", false),
     running: !!state.running,
@@ -74,13 +75,17 @@ export function syncNow({ manual = false } = {}) {
 
 async function run(manual) {
   if (!(await store.getMeta("user"))) return;
+  // Locked: the outbox cannot be read. Background Sync only asks an open window to flush (sw.js); the key is
+  // never in the service worker, so nothing is sent until the worker unlocks. Deliberate (SECURITY.md).
+  if (!vault.isUnlocked()) { state.lastError = "locked"; return; }
   if (navigator.onLine === false) { state.lastError = "offline"; return; }
   if ((await store.getMeta("needs_sign_in", false)) && !manual) return;
   try {
     const deviceId = await ensureDevice();
     await pushAll(deviceId);
     await pullAll(deviceId);
-    await store.setMeta("last_sync", new Date().toISOString());
+    const now = new Date().toISOString();
+    await store.setMetaMany({ last_sync: now, last_contact: now });
     state.failures = 0;
     state.nextTry = 0;
     state.lastError = "";
@@ -93,11 +98,7 @@ async function run(manual) {
 async function failed(err) {
   const code = err instanceof ApiError ? err.code : "error";
   state.lastError = code;
-  if (code === "device_revoked") {
-    await store.wipe();
-    emit("revoked");
-    return;
-  }
+  if (code === "device_revoked") { await revoked(); return; }
   if (code === "unknown_device") { // e.g. the server's data was reset: register again on the next try
     await store.setMeta("device_id", null);
     state.nextTry = Date.now() + 1000;
@@ -118,7 +119,16 @@ async function failed(err) {
   state.nextTry = Date.now() + delay * (0.75 + Math.random() * 0.5);
 }
 
-async function ensureDevice() {
+// A coordinator removed this phone: its data, key and caches go; the app says why.
+export async function revoked() {
+  vault.lock("revoked");
+  await store.wipe();
+  // The app shell's caches hold no one's data, but a revoked phone keeps nothing of Alongside's.
+  if (self.caches) for (const name of await caches.keys()) await caches.delete(name).catch(() => {});
+  emit("revoked");
+}
+
+export async function ensureDevice() {
   let deviceId = await store.getMeta("device_id");
   if (!deviceId) {
     const name = (await store.getMeta("device_name")) || defaultDeviceName();
@@ -191,10 +201,12 @@ export async function signIn(email, password) {
       await request("POST", "/api/v1/auth/logout").catch(() => {});
       throw new ApiError(409, { code: "other_user", message: "This phone holds another worker's unsynced work." });
     }
+    vault.lock("other_user");
     await store.wipe();
   }
   setCsrf(res.csrf_token);
-  await store.setMetaMany({ user: res.user, csrf: res.csrf_token, needs_sign_in: false, email });
+  await store.setMetaMany({ user: res.user, csrf: res.csrf_token, needs_sign_in: false, email,
+    last_contact: new Date().toISOString() });
   state.failures = 0;
   state.nextTry = 0;
   if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(() => {});
@@ -206,19 +218,10 @@ export async function refreshSession() {
   try {
     const res = await request("GET", "/api/v1/auth/me", { timeout: 8000 });
     setCsrf(res.csrf_token);
-    await store.setMetaMany({ csrf: res.csrf_token, user: res.user, needs_sign_in: false });
+    await store.setMetaMany({ csrf: res.csrf_token, user: res.user, needs_sign_in: false,
+      last_contact: new Date().toISOString() });
   } catch (err) {
-    if (code === "unknown_device") { // e.g. the server's data was reset: register again on the next try
-    await store.setMeta("device_id", null);
-    state.nextTry = Date.now() + 1000;
-    return;
-  }
-  if (code === "csrf_failed") {
-    await refreshSession();
-    state.nextTry = Date.now() + 1000;
-    return;
-  }
-  if (err.status === 401) {
+    if (err.status === 401) {
       await store.setMeta("needs_sign_in", true);
       emit("signin");
     }
@@ -228,6 +231,7 @@ export async function refreshSession() {
 export async function signOut() {
   if (await store.outboxCount()) return false;
   await request("POST", "/api/v1/auth/logout").catch(() => {});
+  vault.lock("signed_out");
   await store.wipe();
   return true;
 }

@@ -1,15 +1,29 @@
-"""Devices: a phone registers itself once after sign-in and names itself in every push and pull."""
+"""Devices: a phone registers itself once after sign-in and names itself in every push and pull. A phone also
+fetches its own wrap key here: a random key that wraps the phone's data key a second time, so a forgotten PIN
+costs an online sign-in, never unsynced work (SECURITY.md)."""
 
 from __future__ import annotations
 
+import base64
+import secrets
+import uuid
+
 from flask_login import current_user
 from flask_smorest import Blueprint
+from marshmallow import Schema, fields
 
 from .. import sync
+from ..db import write_transaction
+from ..errors import ApiError
 from ..extensions import ErrorSchema
+from ..models import Device
 from ..schemas import DeviceCreatedSchema, DeviceCreateSchema
 
 blp = Blueprint("devices_api", __name__, url_prefix="/api/v1/devices", description="Register a field device")
+
+
+class DeviceKeySchema(Schema):
+    key = fields.String(required=True, metadata={"description": "32 random bytes, base64: this device's wrap key"})
 
 
 @blp.route("", methods=["POST"])
@@ -21,3 +35,43 @@ def create_device(args):
     """Register this device for the signed-in user; keep the returned device_id for push and pull."""
     device = sync.register_device(current_user._get_current_object(), args["name"])
     return {"device_id": str(device.uuid)}
+
+
+def _own_device(device_id: str) -> Device:
+    try:
+        key = uuid.UUID(device_id)
+    except ValueError as exc:
+        raise ApiError(403, "unknown_device", "This device is not registered to you.") from exc
+    try:
+        return sync.device_for(current_user._get_current_object(), key)
+    except sync.SyncError as exc:
+        raise ApiError(exc.status, exc.code, exc.message) from exc
+
+
+@blp.route("/<string:device_id>/key", methods=["GET"])
+@blp.response(200, DeviceKeySchema)
+@blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+@blp.alt_response(403, schema=ErrorSchema, description="unknown_device (not yours) or device_revoked (wipe)")
+@blp.alt_response(404, schema=ErrorSchema, description="No key made for this device yet")
+def get_device_key(device_id):
+    """This device's wrap key, only to its own signed-in user and only while the device is not revoked."""
+    device = _own_device(device_id)
+    if not device.wrap_key:
+        raise ApiError(404, "no_key", "This device has no key yet.")
+    return {"key": device.wrap_key}
+
+
+@blp.route("/<string:device_id>/key", methods=["POST"])
+@blp.response(200, DeviceKeySchema)
+@blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+@blp.alt_response(403, schema=ErrorSchema, description="csrf_failed, unknown_device or device_revoked")
+def make_device_key(device_id):
+    """Make this device's wrap key once (32 random bytes) and return it; later calls return the same key."""
+    with write_transaction():
+        device = _own_device(device_id)
+        if not device.wrap_key:
+            device.wrap_key = base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+            Device.update(wrap_key=device.wrap_key).where(
+                (Device.id == device.id) & Device.wrap_key.is_null()).execute()
+            device = Device.get_by_id(device.id)
+    return {"key": device.wrap_key}

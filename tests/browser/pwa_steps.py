@@ -5,18 +5,54 @@ from __future__ import annotations
 from helpers import PASSWORD
 
 SYNC_NOW = "() => import('/app/js/sync.js').then((m) => m.syncNow({ manual: true }))"
+PIN = "calm river 42"
 
 
-def open_app(page, url, path="/app/"):
+def unlock_if_locked(page, pin=PIN):
+    if page.locator("#unlock-screen").count():
+        unlock(page, pin)
+
+
+def unlock(page, pin=PIN):
+    """The lock screen (after reopening, idle or a reload): enter the PIN."""
+    page.wait_for_selector("#unlock-screen")
+    page.fill("input[name=pin]", pin)
+    page.click("#unlock")
+    page.wait_for_selector("html:not([data-locked])", state="attached", timeout=15000)
+
+
+def set_pin(page, pin=PIN):
+    """The PIN set after sign-in (first time, or after a forgotten PIN)."""
+    page.wait_for_selector("#set-pin-screen")
+    page.fill("input[name=new_pin]", pin)
+    page.fill("input[name=new_pin_again]", pin)
+    page.click("#set-pin")
+    page.wait_for_selector("html:not([data-locked])", state="attached", timeout=15000)
+
+
+def open_app(page, url, path="/app/", pin=PIN):
+    """Open (or reopen) the app; a signed-in phone opens locked, so unlock it."""
     page.goto(url + path)
     page.wait_for_selector("html[data-ready]")
+    unlock_if_locked(page, pin)
 
 
-def sign_in(page, url, user):
-    open_app(page, url)
+def reload(page, pin=PIN):
+    page.reload()
+    page.wait_for_selector("html[data-ready]")
+    unlock_if_locked(page, pin)
+
+
+def enter_password(page, user):
     page.fill("input[name=email]", user.email)
     page.fill("input[name=password]", PASSWORD)
     page.click("form button[type=submit]")
+
+
+def sign_in(page, url, user, pin=PIN):
+    open_app(page, url)
+    enter_password(page, user)
+    set_pin(page, pin)
     page.wait_for_selector("h1:text-is('Caseload')")
     wait_synced(page)
     page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=15000)

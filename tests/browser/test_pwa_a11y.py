@@ -4,7 +4,7 @@ Content-Security-Policy violation anywhere (no inline script or style sneaks in)
 
 from __future__ import annotations
 
-from pwa_steps import add_goal, log_visit, open_person, sign_in, wait_synced
+from pwa_steps import add_goal, enter_password, log_visit, open_app, open_person, set_pin, wait_synced
 
 AUDIT = """() => {
   const problems = [];
@@ -74,7 +74,11 @@ def test_screens_meet_wcag_basics(live_server, field, page):
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline not in ("none", ""), outline
 
-    sign_in(page, live_server.url, worker)
+    enter_password(page, worker)
+    page.wait_for_selector("#set-pin-screen")
+    audit(page, "choose a PIN")
+    set_pin(page)
+    page.wait_for_selector("h1:text-is('Caseload')")
     audit(page, "caseload")
     open_person(page, "Alex Example")
     add_goal(page, "Feel calmer at night")
@@ -91,9 +95,16 @@ def test_screens_meet_wcag_basics(live_server, field, page):
         ("/app/settings", "Settings"),
     ]
     for path, heading in screens:
-        page.goto(live_server.url + path)
+        open_app(page, live_server.url, path)
         page.wait_for_selector(f"h1:text-is('{heading}')")
         audit(page, heading)
-    page.goto(live_server.url + "/app/diary")
+    open_app(page, live_server.url, "/app/diary")
     page.wait_for_selector("main a.row:has-text('Alex Example')")  # the next visit set in the visit form
+    page.reload()
+    page.wait_for_selector("#unlock-screen")
+    audit(page, "unlock")
+    page.fill("input[name=pin]", "wrong pin")
+    page.click("#unlock")
+    page.wait_for_selector("#unlock-error:has-text('not right')")
+    audit(page, "unlock, wrong PIN")
     assert violations == []

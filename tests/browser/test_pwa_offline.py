@@ -4,7 +4,18 @@ browser restart, and reaches the database exactly once when signal returns."""
 from __future__ import annotations
 
 from conftest import go_offline, go_online
-from pwa_steps import add_goal, log_visit, open_app, open_person, refer, sign_in, sync_now, unsynced, wait_synced
+from pwa_steps import (
+    add_goal,
+    log_visit,
+    open_app,
+    open_person,
+    refer,
+    reload,
+    sign_in,
+    sync_now,
+    unsynced,
+    wait_synced,
+)
 
 from server.models import AppliedMutation, Goal, GoalProgress, Referral, Review, Visit
 
@@ -25,7 +36,7 @@ def test_offline_work_survives_reload_and_restart_then_syncs_once(live_server, f
     refer(page, "Alex Example", "Riverside Food Bank")
     assert unsynced(page) == 4  # goal, visit, goal rating, referral
 
-    page.reload()  # offline: only the service worker can answer
+    reload(page)  # offline: only the service worker can answer (and the app opens locked)
     page.wait_for_selector("h1:text-is('Alex Example')")
     assert page.locator("#goals").inner_text().count("Progress 6 out of 10") == 1
     assert page.locator("#visits .badge").first.inner_text() == "Not sent yet"
@@ -61,7 +72,7 @@ def test_offline_work_survives_reload_and_restart_then_syncs_once(live_server, f
     assert field.read(lambda: Referral.get().status) == "made"
     sync_now(page)  # a second flush sends nothing again
     assert field.read(db_state) == (1, 1, 1, 1, 4)
-    page.reload()
+    reload(page)
     page.wait_for_selector("h1:text-is('Alex Example')")
     assert page.locator("#visits .badge").first.inner_text() == "Sent"
 

@@ -8,6 +8,7 @@ from pwa_steps import (
     SYNC_NOW,
     add_goal,
     log_visit,
+    open_app,
     open_person,
     sign_in,
     sync_now,
@@ -158,7 +159,7 @@ def test_a_person_moved_to_another_worker_is_purged_from_the_phone(live_server, 
     open_person(page, "Alex Example")
     log_visit(page, notes="First visit")
     wait_synced(page)
-    page.goto(live_server.url + "/app/")
+    open_app(page, live_server.url, "/app/")
     page.wait_for_selector("#caseload-list :text('Alex Example')")
 
     with field.tx():
@@ -171,7 +172,7 @@ def test_a_person_moved_to_another_worker_is_purged_from_the_phone(live_server, 
         return [(await db.all('person')).length, (await db.all('visit')).length];
     }""")
     assert left == [1, 0]
-    page.goto(live_server.url + f"/app/p/{person.uuid}")
+    open_app(page, live_server.url, f"/app/p/{person.uuid}")
     page.wait_for_selector("h1:text-is('Not on your caseload')")
 
 
@@ -211,7 +212,7 @@ def test_two_phones_edit_the_same_goal_the_conflict_shows_and_restore_works(
         assert len(conflicts) == 1  # ... and the overwritten value is kept
 
         sync_now(b)  # the other phone sees it too
-        b.goto(live_server.url + "/app/conflicts")
+        open_app(b, live_server.url, "/app/conflicts")
         b.wait_for_selector("[data-conflict]")
         assert "Swim at the lido" in b.locator("[data-conflict]").inner_text()
         b.click("[data-conflict] button:text('Restore replaced value')")  # one tap
@@ -305,7 +306,7 @@ def test_a_rejected_item_can_be_removed_from_the_phone_and_the_server_keeps_it(l
                          fields: { person_id: personId, title: '', life_area: 'Home', status: 'active' } }]);
     }""", str(person.uuid))
     sync_now(page)
-    page.goto(live_server.url + "/app/sync")
+    open_app(page, live_server.url, "/app/sync")
     wait_idle(page)
     remove = page.locator("[data-rejected] button:text('Remove from phone')")
     remove.click()
