@@ -94,13 +94,17 @@ def test_turn_on_receive_and_stop(live_server, live_app, browser_context, page, 
     registrations = []
     cdp.on("ServiceWorker.workerRegistrationUpdated", lambda e: registrations.extend(e["registrations"]))
     cdp.send("ServiceWorker.enable")
-    page.wait_for_timeout(300)
-    reg_ids = {r["registrationId"] for r in registrations if r["scopeURL"].endswith("/r/") and not r["isDeleted"]}
+    reg_ids = set()
+    for _ in range(150):  # the registration events arrive asynchronously; slower on a loaded machine
+        reg_ids = {r["registrationId"] for r in registrations if r["scopeURL"].endswith("/r/") and not r["isDeleted"]}
+        if reg_ids:
+            break
+        page.wait_for_timeout(100)
     assert reg_ids, registrations
     cdp.send("ServiceWorker.deliverPushMessage",
              {"origin": live_server.url, "registrationId": reg_ids.pop(), "data": plaintext})
     shown = None
-    for _ in range(50):
+    for _ in range(200):
         shown = page.evaluate("""async () => {
             const reg = await navigator.serviceWorker.getRegistration('/r/');
             const list = await reg.getNotifications();
