@@ -1025,8 +1025,10 @@ def _steady_rows(src: _Source, scope: _Scope, low: int, high: int, limit: int | 
 
 def _joined_rows(src: _Source, scope: _Scope, exact: int | None, limit: int | None) -> list[dict]:
     """The whole history of people who joined the caseload after the cursor, each record at the rev of its
-    own last change or of the joining, whichever is later. Tombstones older than the cursor are left out:
-    a device that held the person before has already applied them."""
+    own last change or of the joining, whichever is later. Tombstones come too, however old: a device may
+    still hold a record of someone who left and came back, and leaving out tombstones older than the cursor
+    loses them when paging (a tombstone rides at the joining's rev, so a page can end past its own rev
+    before it is sent, and the next page's cursor then filtered it out, leaving a deleted visit on a phone)."""
 
     def build(v):
         assignment = CaseloadAssignment.alias("joining")
@@ -1039,8 +1041,7 @@ def _joined_rows(src: _Source, scope: _Scope, exact: int | None, limit: int | No
                  & assignment.ended_at.is_null()
                  & (assignment.rev > v["cursor"])
                  & (assignment.rev <= v["snapshot"])))
-             .where((src.model.rev <= v["snapshot"])
-                    & ((src.model.deleted == False) | (src.model.rev > v["cursor"]))))  # noqa: E712
+             .where(src.model.rev <= v["snapshot"]))
         if "exact" in v:
             q = q.where(vrev == v["exact"])
         q = q.order_by(vrev, src.model.id)

@@ -402,3 +402,42 @@ def test_a_long_last_page_still_carries_later_purges(worker, coordinator, make_u
     assert len(page["changes"]) == 3 and page["more"] is False  # the joining person and two visits, one rev
     assert str(leaving.uuid) in {p["record_id"] for p in page["purge"]}
     assert page["cursor"] == sync.current_rev()
+
+
+def test_a_returning_persons_old_tombstone_survives_a_page_boundary(worker, coordinator, make_user, device):
+    """Found hunting the state machine's one-off failure: a person leaves and comes back between two syncs,
+    with a visit of theirs deleted before the leave. The tombstone rides at the return's rev, so a page made
+    of other changes ends past the tombstone's own rev without it, and the next page's cursor left it out as
+    "older than the cursor": the deleted visit stayed on the phone, outside the worker's scope."""
+    other = make_user("peer_worker")
+    person = person_on_caseload(worker, "Away and back")
+    steady = person_on_caseload(worker, "Steady")
+    vid = new_id()
+    apply(worker, device, mutation("visit", vid, visit_fields(person.uuid)))
+    held = {}
+
+    def sync_all(cursor, limit):
+        while True:
+            page = pull(worker, device, cursor, limit)
+            for change in page["changes"]:  # as the PWA applies a page: changes, then purges
+                key = (change["entity"], change["record_id"])
+                held.pop(key, None) if change["deleted"] else held.__setitem__(key, change)
+            for item in page["purge"]:
+                held.pop((item["entity"], item["record_id"]), None)
+            cursor = page["cursor"]
+            if not page["more"]:
+                return cursor
+
+    cursor = sync_all(0, 500)
+    assert ("visit", vid) in held
+    apply(worker, sync.register_device(worker, "Tablet"), mutation("visit", vid, op="delete"))
+    apply(worker, device, *[mutation("visit", new_id(), visit_fields(steady.uuid)) for _ in range(2)])
+    with write_transaction():
+        person.reassign(other, by=coordinator)
+    with write_transaction():
+        Person.get_by_id(person.id).reassign(worker, by=coordinator)
+    sync_all(cursor, 2)
+    assert ("visit", vid) not in held
+    assert ("person", str(person.uuid)) in held
+    assert {key for key in held if key[0] == "visit"} == {
+        ("visit", str(v.uuid)) for v in Visit.select().where(Visit.deleted == False)}  # noqa: E712
