@@ -10,7 +10,7 @@ from flask import current_app, session
 
 from .db import database, utcnow, write_transaction
 from .extensions import login_manager
-from .models import User, UserSession
+from .models import Device, User, UserSession
 from .passwords import hash_password, needs_rehash, verify_password
 
 # Touch last_seen_at at most this often, so reads do not become writes on every request.
@@ -56,6 +56,18 @@ def revoke_all_sessions(user: User) -> int:
     return (UserSession.update(revoked_at=utcnow())
             .where((UserSession.user == user) & UserSession.revoked_at.is_null())
             .execute())
+
+
+def deactivate_user(user: User, by: User | None = None) -> tuple[int, int]:
+    """Stop a user at once: no sign-in, every session ended, every device revoked (so a phone that still
+    holds their caseload wipes itself at its next contact). Call inside db.write_transaction().
+    Returns (sessions ended, devices revoked)."""
+    User.update(active=False).where(User.id == user.id).execute()
+    ended = revoke_all_sessions(user)
+    revoked = (Device.update(revoked_at=utcnow(), revoked_by=by.id if by else None)
+               .where((Device.user == user) & Device.revoked_at.is_null())
+               .execute())
+    return ended, revoked
 
 
 def _expired(sess: UserSession, user: User, now: dt.datetime) -> bool:

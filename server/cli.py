@@ -11,7 +11,7 @@ from flask.cli import AppGroup, with_appcontext
 from peewee import JOIN, IntegrityError
 
 from . import db as dbmod
-from .auth import normalise_email, revoke_all_sessions
+from .auth import deactivate_user, normalise_email
 from .db import database, write_transaction
 from .models import ROLES, AuditEvent, Team, User
 from .passwords import hash_password, password_problem
@@ -70,18 +70,18 @@ def create_user(email, name, role, team_name, password_stdin):
 
 @users_cli.command("deactivate")
 @click.argument("email")
-def deactivate_user(email):
-    """Deactivate a user and end all their sessions at once."""
+def deactivate(email):
+    """Deactivate a user: end all their sessions and revoke their devices at once."""
     email = normalise_email(email)
     with database.connection_context():
         user = User.get_or_none(User.email == email)
         if user is None:
             _fail(f"No user with the email {email}.")
         with write_transaction():
-            User.update(active=False).where(User.id == user.id).execute()
-            ended = revoke_all_sessions(user)
-            AuditEvent.record(None, "user.deactivate", "user", user.uuid, team=user.team, detail="cli")
-    click.echo(f"Deactivated {email}; ended {ended} session(s).")
+            ended, revoked = deactivate_user(user)
+            AuditEvent.record(None, "user.deactivate", "user", user.uuid, team=user.team,
+                              detail=f"cli; sessions {ended}, devices {revoked}")
+    click.echo(f"Deactivated {email}; ended {ended} session(s); revoked {revoked} device(s).")
 
 
 @users_cli.command("list")

@@ -2,8 +2,9 @@
 
 from helpers import PASSWORD, api_login
 
-from server.cli import revoke_all_sessions
-from server.models import User, UserSession
+from server.auth import deactivate_user
+from server.db import write_transaction
+from server.models import UserSession
 
 
 def test_login_success_returns_user_and_csrf(client, worker):
@@ -87,8 +88,8 @@ def test_logout_makes_a_replayed_cookie_useless(app, worker):
 def test_deactivation_ends_sessions(app, worker):
     client = app.test_client()
     api_login(client, worker)
-    User.update(active=False).where(User.id == worker.id).execute()
-    revoke_all_sessions(worker)
+    with write_transaction():
+        assert deactivate_user(worker) == (1, 0)
     assert client.get("/api/v1/auth/me").status_code == 401
 
 

@@ -1,6 +1,6 @@
 """Every CLI command through runner.invoke, including bad input: clear message, non-zero exit."""
 
-from server.models import AuditEvent, Person, Resource, Team, User, UserSession, Visit
+from server.models import AuditEvent, Device, Person, Resource, Team, User, UserSession, Visit
 
 GOOD = "a-long-enough-password"
 
@@ -67,9 +67,11 @@ def test_users_deactivate_ends_sessions(app, runner, worker):
 
     client = app.test_client()
     api_login(client, worker)
+    Device.create(user=worker, name="Phone")
     result = runner.invoke(args=["users", "deactivate", worker.email])
     assert result.exit_code == 0, result.output
-    assert "ended 1 session" in result.output
+    assert "ended 1 session" in result.output and "revoked 1 device" in result.output
+    assert Device.get(Device.user == worker).revoked_at is not None  # the phone wipes at its next contact
     assert not User.get_by_id(worker.id).active
     assert UserSession.select().where(UserSession.user == worker, UserSession.revoked_at.is_null()).count() == 0
     assert client.get("/api/v1/auth/me").status_code == 401

@@ -11,7 +11,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from peewee import IntegrityError, fn
 
-from ..auth import normalise_email, revoke_all_sessions
+from ..auth import deactivate_user, normalise_email, revoke_all_sessions
 from ..db import utcnow, write_transaction
 from ..models import ROLES, Device, Team, User
 from ..passwords import hash_password, password_problem
@@ -152,12 +152,8 @@ def user_deactivate(user_id):
     user = get_user_or_404(user_id)
     check_can_manage(user)
     not_myself(user, "deactivate")
-    now = utcnow()
     with write_transaction():
-        User.update(active=False).where(User.id == user.id).execute()
-        ended = revoke_all_sessions(user)
-        wiped = (Device.update(revoked_at=now, revoked_by=current_user.id)
-                 .where((Device.user == user) & Device.revoked_at.is_null()).execute())
+        ended, wiped = deactivate_user(user, by=current_user._get_current_object())
         audit("user.deactivate", "user", user.uuid, team=user.team_id, detail=f"sessions {ended}, devices {wiped}")
     flash(f"{user.name} can no longer sign in. {ended} session(s) ended, {wiped} device(s) will be wiped.", "ok")
     return redirect(url_for("coordinator.user_detail", user_id=user.uuid))
