@@ -4,23 +4,20 @@ field) and answers pulls (scoped to the caseload, paged by rev, a person's whole
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
-import threading
 import uuid as uuidlib
 from dataclasses import dataclass, field
 
 import peewee
 from marshmallow import ValidationError
 
-from . import reminder_schedule
-from .changes import COUNTER, current_rev, next_rev
-from .db import database, is_postgres, is_sqlite, utcnow, write_transaction
+from . import changes, reminder_schedule
+from .changes import current_rev, next_rev
+from .db import database, is_postgres, utcnow, write_transaction
 from .models import (
     AppliedMutation,
     CaseloadAssignment,
-    ChangeCounter,
     Conflict,
     Device,
     Goal,
@@ -235,8 +232,7 @@ def apply_batch(user: User, device: Device, mutations: list) -> list[dict]:
     Every write takes the change-counter lock first, so batches (and their revs) commit one after another."""
     for attempt in range(3):
         try:
-            with _process_write_lock(), write_transaction():
-                _lock_changes()
+            with write_transaction(), changes.reserved():
                 batch = _Batch(user, device, mutations)
                 results = [batch.apply(raw) for raw in mutations]
                 batch.finish()
@@ -247,21 +243,6 @@ def apply_batch(user: User, device: Device, mutations: list) -> list[dict]:
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
-
-
-_SQLITE_WRITERS = threading.Lock()
-
-
-def _process_write_lock():
-    """SQLite has one writer at a time and its busy handler waits by sleeping (up to 100 ms a try), which
-    makes a slow tail under load. Writers in one process queue here instead and are handed over at once;
-    only writers in other processes meet the busy handler."""
-    return _SQLITE_WRITERS if is_sqlite() else contextlib.nullcontext()
-
-
-def _lock_changes() -> None:
-    if is_postgres():
-        ChangeCounter.select().where(ChangeCounter.name == COUNTER).for_update().execute()
 
 
 _ENVELOPE_KEYS = {"id", "entity", "record_id", "op", "base_rev", "fields"}
@@ -813,7 +794,13 @@ def _insert_rows(model, rows: list[dict]) -> None:
     marks = ", ".join([database.param] * len(fields))
     sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})'  # noqa: S608 - names from the model
     params = [[f.db_value(row[f.name]) for f in fields] for row in rows]
-    database.cursor().executemany(sql, params)
+    if is_postgres():
+        import psycopg2.extras  # noqa: PLC0415 - PostgreSQL only. executemany is a round trip per row
+
+        psycopg2.extras.execute_values(database.cursor(), sql.replace(f"({marks})", "%s"), params,
+                                       page_size=len(params))
+    else:
+        database.cursor().executemany(sql, params)
 
 
 def _default(field):

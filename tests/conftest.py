@@ -48,7 +48,7 @@ def postgres_url():
     user = params.get("user", "postgres")
     url = f"postgresql://{user}@{host}:{port}/{name}"
     yield url
-    dbmod.database.obj and dbmod.database.close()
+    dbmod.dispose()
     with conn.cursor() as cur:
         cur.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
@@ -83,7 +83,7 @@ def _reset_postgres(url: str) -> None:
         tables = ", ".join(f'"{m._meta.table_name}"' for m in ALL_MODELS)
         database.execute_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
         ChangeCounter.create(name="changes", value=0)
-    database.close()
+    dbmod.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -120,8 +120,7 @@ def make_app(db_url, tmp_path):
 def app(make_app):
     application = make_app()
     yield application
-    if not dbmod.database.is_closed():
-        dbmod.database.close()
+    dbmod.dispose()
 
 
 @pytest.fixture

@@ -76,7 +76,7 @@ def test_upgrade_from_empty_postgres(postgres_url):
         dbmod.bind(database)
         assert dbmod.upgrade() == dbmod.migration_names()
         assert dbmod.upgrade() == []
-        database.close()
+        dbmod.dispose()
     finally:
         with admin.cursor() as cur:
             cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
