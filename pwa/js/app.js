@@ -81,8 +81,13 @@ ctx.recover = async (why) => {
     intro: "Sign in with your email and password. Nothing on this phone is lost." }));
 };
 
+// Rows an older version stored in plain text are sealed after the PIN is set; this finishes it if that was cut
+// short. A failure loses nothing (plain rows are still read) and is tried again on the next unlock.
+const sealPlainRows = () => store.sealPlainRows().catch(() => {});
+
 ctx.unlocked = async () => {
   lastActive = Date.now();
+  await sealPlainRows();
   const resume = lockMain.hidden === false && current.name && current.path === location.pathname + location.search;
   hideLock();
   if (resume) {
@@ -307,6 +312,7 @@ export async function signedIn() {
       if (err.code === "device_revoked") { await sync.revoked(); return; }
       throw err;
     }
+    await sealPlainRows();
     if (why === "forgot") { showLock(lockScreens.setPin(ctx, { recovered: true })); return; }
   }
   lastActive = Date.now();

@@ -194,11 +194,16 @@ function serial(fn) { // one writer at a time, across tabs where Web Locks exist
   return run;
 }
 
-// Rows written before encryption was set up are sealed now (nothing is lost; done once after the PIN is set).
+// Rows written before encryption was set up are sealed now, with the mark that it is done in the same
+// transaction (nothing is lost). Called after the PIN is set and on every unlock, so an upgrade cut short (the
+// app closed between "Save PIN" and here) is finished next time; once marked, it reads only the mark.
+const SEALED_MARK = "plain_rows_sealed";
 export function sealPlainRows() {
   return serial(async () => {
     const d = await db();
+    if (await d.get("meta", SEALED_MARK)) return;
     const w = new Work();
+    w.put("meta", { key: SEALED_MARK, value: true });
     for (const name of [...Object.values(STORES), "outbox"]) {
       for (const row of await d.getAll(name)) if (!row.ct) w.put(name, row);
     }
