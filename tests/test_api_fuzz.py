@@ -19,12 +19,15 @@ from schemathesis.specs.openapi.checks import (
 )
 from sync_support import person_on_caseload
 
+from server.models import Device
+
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 EXAMPLES = 20
 OPERATIONS = [
     ("/api/v1/auth/login", "POST"),
     ("/api/v1/auth/me", "GET"),
     ("/api/v1/devices", "POST"),
+    ("/api/v1/devices/{device_id}", "PATCH"),
     ("/api/v1/sync/push", "POST"),
     ("/api/v1/sync/pull", "GET"),
 ]
@@ -66,7 +69,10 @@ def test_api_conforms_to_its_openapi_document(app, worker):
             _fuzz(operation, operation.as_strategy(generation_mode=mode), headers, cookies)
         if path == "/api/v1/sync/push":  # also with this session's own device, so mutations really apply
             _fuzz(operation, operation.as_strategy().map(_with_device(device_id)), headers, cookies)
+        if path == "/api/v1/devices/{device_id}":  # also this session's own device, so renames really apply
+            _fuzz(operation, operation.as_strategy(path_parameters={"device_id": device_id}), headers, cookies)
         if path == "/api/v1/sync/pull":
             _fuzz(operation, operation.as_strategy(headers={"X-Device-Id": device_id}), headers, cookies)
-    # still signed in and healthy afterwards
+    # still signed in and healthy afterwards, and the renames of this session's own device really applied
     assert client.get("/api/v1/auth/me").status_code == 200
+    assert Device.get(Device.uuid == device_id).name != "fuzz"

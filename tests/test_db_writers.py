@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import api_login
 from sync_support import mutation, new_id, person_on_caseload, visit_fields
 
 from server import changes, sync
@@ -182,3 +183,25 @@ def test_postgres_requests_reuse_pooled_connections(app, client):
     assert len(pids) == 1  # one server process served them all: no new connection per request
     dbmod.dispose()
     assert database.obj._in_use == {} and database.obj._connections == []
+
+
+@only_postgres
+def test_a_pooled_connection_the_server_dropped_is_replaced_not_a_500(app, client, postgres_url, worker):
+    """PostgreSQL restarted, or an idle connection killed: the next request gets a fresh connection."""
+    import psycopg2
+
+    database.close()
+    with database.connection_context():
+        pid = database.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
+    admin = psycopg2.connect(postgres_url)
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cur:
+            cur.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    finally:
+        admin.close()
+    csrf = api_login(client, worker)
+    me = client.get("/api/v1/auth/me")
+    assert me.status_code == 200 and csrf
+    with database.connection_context():
+        assert database.execute_sql("SELECT pg_backend_pid()").fetchone()[0] != pid

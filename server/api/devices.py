@@ -22,6 +22,11 @@ from ..schemas import DeviceCreatedSchema, DeviceCreateSchema
 blp = Blueprint("devices_api", __name__, url_prefix="/api/v1/devices", description="Register a field device")
 
 
+class DeviceNamedSchema(Schema):
+    device_id = fields.String()
+    name = fields.String()
+
+
 class DeviceKeySchema(Schema):
     key = fields.String(required=True, metadata={"description": "32 random bytes, base64: this device's wrap key"})
 
@@ -46,6 +51,23 @@ def _own_device(device_id: str) -> Device:
         return sync.device_for(current_user._get_current_object(), key)
     except sync.SyncError as exc:
         raise ApiError(exc.status, exc.code, exc.message) from exc
+
+
+@blp.route("/<string:device_id>", methods=["PATCH"])
+@blp.arguments(DeviceCreateSchema)
+@blp.response(200, DeviceNamedSchema)
+@blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+@blp.alt_response(403, schema=ErrorSchema, description="csrf_failed, unknown_device or device_revoked")
+@blp.alt_response(422, schema=ErrorSchema, description="No name, or longer than 80 characters")
+def rename_device(args, device_id):
+    """Rename this device (the name coordinators see in the device list, e.g. "Work phone")."""
+    name = args["name"].strip()
+    if not name:
+        raise ApiError(422, "validation_failed", errors={"name": ["Give the device a name."]})
+    with write_transaction():
+        device = _own_device(device_id)
+        Device.update(name=name).where(Device.id == device.id).execute()
+    return {"device_id": str(device.uuid), "name": name}
 
 
 @blp.route("/<string:device_id>/key", methods=["GET"])
