@@ -10,6 +10,7 @@ import importlib
 import os
 import pkgutil
 import threading
+import time
 from pathlib import Path
 
 import peewee
@@ -80,6 +81,7 @@ def write_transaction():
 
 
 _WRITERS = threading.Lock()
+WRITE_WAIT_SECONDS = 30
 _writer = threading.local()
 
 
@@ -99,11 +101,13 @@ def _sqlite_writer():
         return
     path = database.obj.database
     on_disk = bool(path) and path != ":memory:" and not path.startswith("file:")
-    with _WRITERS:
+    if not _WRITERS.acquire(timeout=WRITE_WAIT_SECONDS):
+        raise peewee.OperationalError("database is locked (waited for other writers in this process)")
+    try:
         fd = os.open(f"{path}-writer", os.O_RDWR | os.O_CREAT, 0o600) if on_disk else None
         try:
             if fd is not None:
-                fcntl.flock(fd, fcntl.LOCK_EX)  # blocks without holding the GIL; released by close
+                _flock(fd)  # released by close
             _writer.depth = 1
             try:
                 with database.atomic("IMMEDIATE"):
@@ -113,6 +117,24 @@ def _sqlite_writer():
         finally:
             if fd is not None:
                 os.close(fd)
+    finally:
+        _WRITERS.release()
+
+
+def _flock(fd: int) -> None:
+    """Take the writers' file lock, polling in steps of at most 4 ms (SQLite's own busy handler sleeps up to
+    100 ms), and give up like SQLite would after WRITE_WAIT_SECONDS rather than hang on a stuck writer."""
+    deadline = time.monotonic() + WRITE_WAIT_SECONDS
+    pause = 0.0005
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                raise peewee.OperationalError("database is locked (waited for writers in other processes)") from None
+            time.sleep(pause)
+            pause = min(pause * 2, 0.004)
 
 
 def utcnow() -> dt.datetime:

@@ -12,6 +12,7 @@ import threading
 import time
 from pathlib import Path
 
+import peewee
 import pytest
 from helpers import api_login
 from sync_support import mutation, new_id, person_on_caseload, visit_fields
@@ -141,6 +142,23 @@ def test_a_sqlite_writer_in_another_process_waits_its_turn_then_writes(sqlite_ap
         other.kill()
     assert waited > 0.2  # it queued behind the other process instead of failing with "database is locked"
     assert stored_counter() == rev
+
+
+@only_sqlite
+def test_a_stuck_writer_elsewhere_gives_a_clear_error_not_a_hang(sqlite_app, monkeypatch):
+    path = database.obj.database
+    fd = os.open(f"{path}-writer", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # as another process would while writing
+        monkeypatch.setattr(dbmod, "WRITE_WAIT_SECONDS", 0.3)
+        start = stored_counter()
+        with pytest.raises(peewee.OperationalError, match="database is locked"), write_transaction():
+            changes.next_rev()
+    finally:
+        os.close(fd)
+    assert stored_counter() == start
+    with write_transaction():  # and once it is free, writing works again
+        assert changes.next_rev() == start + 1
 
 
 @only_sqlite
