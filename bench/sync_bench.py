@@ -343,12 +343,14 @@ def run_http(label, url, instance: Path, seconds, devices=20):
         push_times.clear()
         pull_times.clear()
         mutations[0] = 0
-    start, cpu_start = time.perf_counter(), server_cpu_seconds(proc.pid)
+    start, cpu_start, client_start = time.perf_counter(), server_cpu_seconds(proc.pid), time.process_time()
+    load_start = os.getloadavg()[0]
     time.sleep(seconds)
     with lock:
         elapsed = time.perf_counter() - start
         pushes, pulls, applied = list(push_times), list(pull_times), mutations[0]
     server_cpu = server_cpu_seconds(proc.pid) - cpu_start
+    client_cpu = time.process_time() - client_start
     stop.set()
     for t in threads:
         t.join(timeout=60)
@@ -367,6 +369,8 @@ def run_http(label, url, instance: Path, seconds, devices=20):
     requests_done = max(1, len(pushes) + len(pulls))
     row("  server CPU per request (gunicorn workers)", f"{server_cpu / requests_done * 1000:.1f} ms",
         f"(cores busy: {server_cpu / elapsed:.2f} of 2)")
+    row("  the 20 simulated devices' own CPU (same machine)", f"{client_cpu / elapsed:.2f} cores", "(report)")
+    row("  load average before / after", f"{load_start:.1f} / {os.getloadavg()[0]:.1f}", "(report)")
     if errors:
         print(f"    errors: {len(errors)} e.g. {errors[:3]}")
 
