@@ -34,6 +34,7 @@ PLAIN_SEED = """async () => {
     d.createObjectStore('people', { keyPath: 'id' });
     d.createObjectStore('visits', { keyPath: 'id' }).createIndex('_next', '_next');
     d.createObjectStore('outbox', { keyPath: 'seq', autoIncrement: true });
+    d.createObjectStore('meta', { keyPath: 'key' });
   } });
   for (const [entity, store] of [['person', 'people'], ['visit', 'visits']]) {
     const rows = await db.all(entity);
@@ -86,10 +87,12 @@ VISIT_WRITES = """async (n) => {
     encrypted.push(performance.now() - t);
     t = performance.now();
     const id = db.uuid(), f = fields();
-    const tx = plain.transaction(['visits', 'outbox'], 'readwrite');
+    // what edit() wrote before encryption: the visit, its mutation and the form defaults, one transaction
+    const tx = plain.transaction(['visits', 'outbox', 'meta'], 'readwrite');
     tx.objectStore('visits').put({ ...f, id, rev: null, _sync: 'unsynced', _errors: null });
     tx.objectStore('outbox').add({ id: db.uuid(), entity: 'visit', record_id: id, op: 'upsert', base_rev: null,
       fields: f, attempts: 0, state: 'pending', created_at: new Date().toISOString() });
+    tx.objectStore('meta').put({ key: 'visit_defaults', value: { mode: '01' } });
     await tx.done;
     clear.push(performance.now() - t);
   }
@@ -174,10 +177,11 @@ def main() -> None:
     line("encryption's share of opening the caseload", 100 * added / plain_render, 20, "%")
     print("Logging a visit (the visit, its mutation and the form defaults; median of 9 per run):")
     print(f"  encrypted edit()                                        {median(edits_enc):9.1f} ms")
-    print(f"  plain IndexedDB put + add                               {median(edits_clear):9.1f} ms")
+    print(f"  plain IndexedDB, the same three writes in one transaction {median(edits_clear):7.1f} ms")
     line("encryption adds to logging a visit", median(edits_enc) - median(edits_clear), 100, "ms")
     print(f"  runs: unlock {[round(x) for x in unlocks]} ms; caseload reads {[round(x) for x in reads_enc]} vs "
-          f"{[round(x) for x in reads_clear]} ms; screen {[round(x) for x in renders]} ms")
+          f"{[round(x) for x in reads_clear]} ms; screen {[round(x) for x in renders]} ms; log a visit "
+          f"{[round(x, 1) for x in edits_enc]} vs {[round(x, 1) for x in edits_clear]} ms")
 
 
 if __name__ == "__main__":

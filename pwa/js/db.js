@@ -8,7 +8,7 @@
 // what: the caseload and diary then open without decrypting visits). Never names, notes or titles.
 // WebCrypto cannot run inside an IndexedDB transaction (the transaction commits while it waits), so a write
 // is read -> decide in memory -> encrypt -> one readwrite transaction, serialised by a lock (Web Locks
-// across tabs) so two writers never interleave.
+// across tabs) so two writers never interleave. A write that reads nothing (new records only) takes no lock.
 import { openDB, deleteDB } from "../vendor/idb-8.0.4/idb.js";
 import { key as dataKey } from "./vault.js";
 
@@ -173,8 +173,10 @@ class Work {
     const writes = [];
     for (const [name, m] of this.changes) for (const [k, v] of m) writes.push([name, k, v]);
     if (!writes.length && !this.adds.length) return;
-    const sealed = await Promise.all(writes.map(([name, , v]) => (v ? sealRow(name, v) : null)));
-    const added = await Promise.all(this.adds.map(([name, v]) => sealRow(name, v)));
+    const [sealed, added] = await Promise.all([ // every encryption at once, each with its own fresh IV
+      Promise.all(writes.map(([name, , v]) => (v ? sealRow(name, v) : null))),
+      Promise.all(this.adds.map(([name, v]) => sealRow(name, v))),
+    ]);
     const names = new Set([...writes.map(([n]) => n), ...this.adds.map(([n]) => n)]);
     const tx = (await db()).transaction([...names], "readwrite");
     writes.forEach(([name, k], i) => {
@@ -292,7 +294,11 @@ function localShape(entity, record) {
 // merged (never one that has been sent: a retry must carry exactly what was sent the first time).
 // `meta` (optional) is written in the same transaction (e.g. the defaults for the next visit form).
 export function edit(changes, meta = null) {
-  return serial(async () => {
+  // Only new records (the usual visit, with its ratings and the form defaults): nothing is read, so nothing
+  // decided can go stale and the one transaction is atomic by itself; no lock to wait for. A new person is not
+  // (commit() reads and re-seals the people list), nor is any change to an existing record.
+  const readsNothing = changes.every((c) => c.isNew && c.entity !== "person");
+  return (readsNothing ? (fn) => fn() : serial)(async () => {
     const w = new Work();
     const saved = [];
     if (meta) for (const [key, value] of Object.entries(meta)) w.put("meta", { key, value });

@@ -267,3 +267,39 @@ def test_revocation_wipes_the_encrypted_data_and_caches(live_server, field, page
     assert {row["key"] for row in stores["meta"]} <= {"ios_notice_shown"}  # no key, no wrapped key, no user
     assert page.evaluate("import('/app/js/vault.js').then((v) => v.isUnlocked())") is False
     assert page.evaluate("caches.keys()") == []
+
+
+def test_new_visits_saved_at_once_while_syncing_are_all_kept_sealed_and_sent_once(live_server, field, page):
+    """A save of new records takes no lock (db.js edit(): it reads nothing); alongside locked writers (the sync
+    taking batches and applying results, edits of existing records) nothing is lost, doubled or left in clear."""
+    worker = field.user()
+    person = field.person(worker, "Alex Example")
+    sign_in(page, live_server.url, worker)
+    result = page.evaluate("""async (personId) => {
+        const [db, sync] = await Promise.all([import('/app/js/db.js'), import('/app/js/sync.js')]);
+        const visit = (i) => ({ person_id: personId, started_at: '2026-11-20T10:00:00Z', notes: 'at once ' + i });
+        const first = db.uuid();
+        await db.edit([{ entity: 'visit', id: first, isNew: true, fields: visit(0) }]);
+        const work = [];
+        for (let i = 1; i <= 40; i += 1) {
+          work.push(db.edit([{ entity: 'visit', id: db.uuid(), isNew: true, fields: visit(i) }],
+                            { visit_defaults: { mode: '01', duration_minutes: i } }));
+          if (i % 10 === 0) work.push(sync.syncNow({ manual: true }));
+          if (i % 7 === 0) work.push(db.edit([{ entity: 'visit', id: first, fields: { notes: 'again ' + i } }]));
+        }
+        await Promise.all(work);
+        const visits = await db.all('visit');
+        return { visits: visits.length, notes: visits.map((v) => v.notes).sort(),
+                 defaults: await db.getMeta('visit_defaults') };
+    }""", str(person.uuid))
+    assert result["visits"] == 41
+    assert result["notes"] == sorted(["again 35", *(f"at once {i}" for i in range(1, 41))])
+    assert result["defaults"]["duration_minutes"] in range(1, 41)
+    sync_now(page)
+    wait_synced(page)
+    on_server = field.read(lambda: sorted(v.notes for v in Visit.select().where(Visit.person == person.id)))
+    assert on_server == result["notes"]
+    stores = raw(page)
+    assert stores["outbox"] == [] and len(stores["visits"]) == 41
+    assert all(row["iv"]["length"] == 12 and "notes" not in row for row in stores["visits"])
+    assert "at once" not in json.dumps(stores, ensure_ascii=False)
