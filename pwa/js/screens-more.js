@@ -178,7 +178,8 @@ export async function settings(ctx) {
   const nameForm = h("form", { class: "stack", onsubmit: async (event) => {
     event.preventDefault();
     await store.setMeta("device_name", input.value.trim() || sync.defaultDeviceName());
-    message.textContent = deviceId ? "Saved on this phone. Your coordinator sees the name it was registered with." : "Saved.";
+    message.textContent = deviceId ? "Saved. Your coordinator sees the new name after the next sync." : "Saved.";
+    if (deviceId) sync.syncNow({ manual: true });
   } }, field("This phone's name", input, { hint: "Helps your coordinator tell your phones apart." }),
   h("button", { type: "submit", class: "btn" }, "Save name"));
   const minutes = Number(await store.getMeta("lock_minutes")) || 5;

@@ -86,6 +86,7 @@ async function run(manual) {
     await pullAll(deviceId);
     const now = new Date().toISOString();
     await store.setMetaMany({ last_sync: now, last_contact: now });
+    await sendDeviceName(deviceId);
     state.failures = 0;
     state.nextTry = 0;
     state.lastError = "";
@@ -134,9 +135,23 @@ export async function ensureDevice() {
     const name = (await store.getMeta("device_name")) || defaultDeviceName();
     const res = await request("POST", "/api/v1/devices", { body: { name } });
     deviceId = res.device_id;
-    await store.setMetaMany({ device_id: deviceId, device_name: name });
+    await store.setMetaMany({ device_id: deviceId, device_name: name, device_name_sent: name });
   }
   return deviceId;
+}
+
+// A name given to this phone in Settings reaches the coordinators' device list with the next sync. Never in
+// the way of the records: sent after them, and only a revoked device or an ended session counts as a failure.
+async function sendDeviceName(deviceId) {
+  const [name, sent] = await Promise.all([store.getMeta("device_name"), store.getMeta("device_name_sent")]);
+  if (!name || name === sent) return;
+  try {
+    await request("PATCH", `/api/v1/devices/${encodeURIComponent(deviceId)}`, { body: { name } });
+    await store.setMeta("device_name_sent", name);
+  } catch (err) {
+    if (err.status === 422) await store.setMeta("device_name_sent", name); // refused: keep it on this phone only
+    else if (err.code === "device_revoked" || err.status === 401) throw err;
+  }
 }
 
 export function defaultDeviceName() {
