@@ -229,14 +229,19 @@ def conflict_fields(r: dict) -> dict:
 
 def apply_batch(user: User, device: Device, mutations: list) -> list[dict]:
     """Apply a batch in order, in one write transaction; one result per mutation, in the same order.
-    Every write takes the change-counter lock first, so batches (and their revs) commit one after another."""
+    The change-counter lock is taken before the first write that needs a rev and held to the commit, so
+    batches (and their revs) commit one after another. New visits (the usual batch) are checked before it
+    and written, with their revs, together at the end; the checks of other mutations run under it."""
     for attempt in range(3):
         try:
             with write_transaction(), changes.reserved():
                 batch = _Batch(user, device, mutations)
                 results = [batch.apply(raw) for raw in mutations]
                 batch.finish()
-                return results
+            for result in results:
+                if isinstance(result.get("rev"), _LateRev):
+                    result["rev"] = result["rev"].value
+            return results
         except peewee.IntegrityError:
             # The unique mutation id is the last word on at-most-once: if another writer slipped the same id
             # in first, start again and this time answer `duplicate`.
@@ -305,6 +310,16 @@ class _Outcome:
     status: str
     rev: int | None = None
     conflicts: list = field(default_factory=list)
+
+
+class _LateRev:
+    """The rev of a new visit: given when its row is written with the others of its run (flush), under the
+    counter lock, so the checks before it run without the lock. Resolved in every answer before it leaves."""
+
+    __slots__ = ("value",)
+
+    def __init__(self):
+        self.value: int | None = None
 
 
 @dataclass
@@ -378,16 +393,23 @@ class _Batch:
     def finish(self) -> None:
         """Still inside the write transaction: the answers are stored, reminders follow the visits, and the
         device is marked as seen."""
-        self.flush()
-        _insert_rows(AppliedMutation, self.pending)
-        for person_id, visit_uuid in self.visit_uuids_changed.items():
-            if person_id not in self.visits_changed:
-                self.visits_changed[person_id] = Visit.get(Visit.uuid == visit_uuid)
-        for visit in self.visits_changed.values():
-            reminder_schedule.visit_changed(visit)
-        if self.pending:
+        if self.pending:  # before the counter lock: it needs no rev
             now = utcnow()
             Device.update(last_seen_at=now, last_sync_at=now).where(Device.id == self.device.id).execute()
+        self.flush()
+        for row in self.pending:
+            if isinstance(row["rev"], _LateRev):
+                row["rev"] = row["rev"].value
+        _insert_rows(AppliedMutation, self.pending)
+        changed = {*self.visits_changed, *self.visit_uuids_changed}
+        if changed:
+            # Reminders follow each person's next visit, for those who opted in: withdrawing cancels every
+            # pending reminder, so for anyone else there is nothing to move or cancel. Read under the counter
+            # lock, which withdrawing takes too (a new rev), so a withdrawal is never missed.
+            for person in (Person.select()
+                           .where(Person.id.in_(sorted(changed)) & (Person.reminders_opt_in == True))  # noqa: E712
+                           .order_by(Person.id)):
+                reminder_schedule.refresh_person(person)
 
     def record(self, m: _Mutation, status: str, rev: int | None, result: dict) -> None:
         text = json.dumps(result, default=str)
@@ -463,6 +485,7 @@ class _Batch:
                 outcome = self.apply_visit(m)
             else:
                 self.flush()  # anything but another new visit may read what is waiting to be written
+                changes.hold()  # the counter lock, before the savepoint (see changes.hold)
                 with database.atomic():  # a savepoint: a mutation that fails half-way leaves nothing behind
                     outcome = getattr(self, "apply_" + m.entity)(m)
         except Rejected as exc:
@@ -574,10 +597,11 @@ class _Batch:
         record = model.create(uuid=m.record_id, rev=rev, created_at=now, updated_at=now, **attrs, **extra)
         return record, rev
 
-    def create_visit_later(self, m: _Mutation, values: dict, person: Person) -> int:
+    def create_visit_later(self, m: _Mutation, values: dict, person: Person) -> _LateRev:
         """The hot path (a new visit logged in the field): the row is written with the others of its run in
-        one INSERT, before anything else in the batch reads the table, still in this transaction."""
-        rev = next_rev()
+        one INSERT, before anything else in the batch reads the table, still in this transaction; its rev is
+        given then."""
+        rev = _LateRev()
         now = utcnow()
         row = dict(_VISIT_DEFAULTS)
         row.update(values)
@@ -588,8 +612,13 @@ class _Batch:
         return rev
 
     def flush(self) -> None:
+        """Write the new visits waiting since the last flush, taking their revs now, in batch order (every
+        other mutation flushes before it takes a rev of its own)."""
         if self.new_visits:
             rows, self.new_visits = self.new_visits, []
+            for row in rows:
+                row["rev"].value = next_rev()
+                row["rev"] = row["rev"].value
             _insert_rows(Visit, rows)
 
     # entities -----------------------------------------------------------------------------------
@@ -794,6 +823,11 @@ def _insert_rows(model, rows: list[dict]) -> None:
     marks = ", ".join([database.param] * len(fields))
     sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})'  # noqa: S608 - names from the model
     params = [[f.db_value(row[f.name]) for f in fields] for row in rows]
+    with peewee.__exception_wrapper__:  # driver errors as peewee's (IntegrityError: apply_batch retries)
+        _insert(sql, marks, params)
+
+
+def _insert(sql: str, marks: str, params: list) -> None:
     if is_postgres():
         import psycopg2.extras  # noqa: PLC0415 - PostgreSQL only. executemany is a round trip per row
 

@@ -75,6 +75,33 @@ def test_a_mutation_rolled_back_inside_a_batch_leaves_a_gap_never_a_reused_rev(a
     assert stored_counter() == revs[-1]
 
 
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_the_counter_is_locked_at_the_first_rev_not_before(app, db_url):
+    """A push's checks run before it holds the counter: other writers are not held up by them."""
+    import psycopg2
+
+    other = psycopg2.connect(db_url)
+    try:
+        def other_can_lock() -> bool:
+            with other.cursor() as cur:
+                try:
+                    cur.execute("SELECT value FROM change_counter WHERE name = 'changes' FOR UPDATE NOWAIT")
+                    return True
+                except psycopg2.errors.LockNotAvailable:
+                    return False
+                finally:
+                    other.rollback()
+
+        with write_transaction(), changes.reserved():
+            assert other_can_lock()
+            changes.hold()
+            assert not other_can_lock()
+            changes.next_rev()
+        assert other_can_lock()
+    finally:
+        other.close()
+
+
 # --- SQLite: writers queue on a file lock ------------------------------------------------------
 
 # The writers' file lock is SQLite's (PostgreSQL writers take row locks): these run on SQLite only.

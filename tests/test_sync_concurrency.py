@@ -11,7 +11,7 @@ from sync_support import mutation, new_id, person_on_caseload, visit_fields
 from server import sync
 from server.changes import current_rev
 from server.db import database, is_sqlite, write_transaction
-from server.models import User, Visit
+from server.models import AppliedMutation, Person, User, Visit
 
 PUSHERS, PULLERS, BATCHES, BATCH_SIZE = 8, 3, 12, 5
 
@@ -89,3 +89,45 @@ def test_concurrent_pushes_and_pulls_never_skip_or_repeat(app, make_user, coordi
         people_seen = [rid for entity, rid, _ in seen if entity == "person"]
         assert sorted(people_seen) == sorted(str(p.uuid) for p in people)
     assert current_rev() >= expected[-1][1]
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_the_same_batch_sent_twice_at_once_is_applied_once(app, worker):
+    """A phone's retry racing its own first attempt (the answer was slow, the phone gave up and sent again):
+    both are checked before either holds the counter, yet each mutation is applied once; every answer is
+    `applied` or `duplicate` of it, with the same rev."""
+    person = person_on_caseload(worker)
+    device = sync.register_device(worker, "phone")
+    for round_ in range(5):
+        batch = [mutation("visit", new_id(), visit_fields(person.uuid, notes=f"round {round_}")) for _ in range(20)]
+        batch.append(mutation("person", person.uuid, {"preferred_contact": f"text, round {round_}"},
+                              base_rev=Person.get_by_id(person.id).rev))
+        answers: list[list[dict]] = []
+        errors: list[BaseException] = []
+        start = threading.Barrier(2)
+
+        def send():
+            try:
+                user = User.get_by_id(worker.id)
+                start.wait(timeout=30)
+                answers.append(sync.apply_batch(user, device, batch))
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+            finally:
+                database.close()
+
+        threads = [threading.Thread(target=send) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert errors == []
+        first, second = answers
+        for a, b in zip(first, second, strict=True):
+            assert {a["status"], b["status"]} in ({"applied"}, {"applied", "duplicate"})
+            assert a["rev"] == b["rev"]
+        assert sum(r["status"] == "applied" for r in first + second) == len(batch)
+        ids = [m["record_id"] for m in batch[:-1]]
+        assert Visit.select().where(Visit.uuid.in_(ids)).count() == len(ids)
+        assert AppliedMutation.select().where(AppliedMutation.mutation_id.in_([m["id"] for m in batch])).count() \
+            == len(batch)
