@@ -286,8 +286,8 @@ def run_http(label, url, instance: Path, seconds, devices=20):
     port = free_port()
     env = dict(os.environ, ALONGSIDE_DATABASE_URL=url, ALONGSIDE_SECRET_KEY=SECRET,
                ALONGSIDE_INSTANCE_PATH=str(instance), ALONGSIDE_AUTO_MIGRATE="0")
-    threads = os.environ.get("BENCH_THREADS", "4")  # gunicorn threads per worker
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "-k", "gthread", "--threads", threads,
+    server_threads = os.environ.get("BENCH_THREADS", "4")  # gunicorn threads per worker
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "-k", "gthread", "--threads", server_threads,
                              "-b", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
                             cwd=str(ROOT), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
@@ -361,7 +361,7 @@ def run_http(label, url, instance: Path, seconds, devices=20):
     def p95(values):
         return sorted(values)[int(len(values) * 0.95)] * 1000 if values else float("nan")
 
-    print(f"  {label}: {devices} devices x {seconds} s, gunicorn 2 workers x {threads} threads")
+    print(f"  {label}: {devices} devices x {seconds} s, gunicorn 2 workers x {server_threads} threads")
     row("  requests per second (push + pull)", f"{(len(pushes) + len(pulls)) / elapsed:,.0f} /s", "(report)")
     row("  mutations applied per second", f"{applied / elapsed:,.0f} /s", "(report)")
     row("  push (10 visits) p95 / median", f"{p95(pushes):.0f} / {statistics.median(pushes) * 1000:.0f} ms",
