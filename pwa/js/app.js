@@ -39,18 +39,25 @@ const lockMain = h("main", { id: "lock", tabindex: "-1", hidden: true });
 main.after(lockMain);
 
 async function leaseDays() { return Number(await store.getMeta("lease_days")) || 14; }
+// The lease counts on the phone's clock, so a clock turned back would stretch it: a clock more than a day behind
+// the last contact, or behind the latest time this app has seen (kept in `clock_seen`), also ends the lease.
+// (Clocks drift and get corrected by minutes, not days.) An online sign-in opens it again, as for the lease.
 async function leaseExpired() {
-  const last = await store.getMeta("last_contact");
-  if (!last) { await store.setMeta("last_contact", new Date().toISOString()); return false; }
-  return Date.now() - Date.parse(last) > (await leaseDays()) * DAY;
+  const [last, seen] = await Promise.all([store.getMeta("last_contact"), store.getMeta("clock_seen")]);
+  const now = Date.now();
+  if (!seen || now > seen + 60 * 60 * 1000) await store.setMeta("clock_seen", now);
+  if (!last) { await store.setMeta("last_contact", new Date(now).toISOString()); return false; }
+  if (now < Math.max(Date.parse(last), seen || 0) - DAY) return "clock";
+  return now - Date.parse(last) > (await leaseDays()) * DAY;
 }
 
 // The screen in front of the data, or null when the data may show.
 async function gate(reason) {
   if (!(await vault.isSetUp())) return lockScreens.setPin(ctx);
-  if (await leaseExpired()) {
+  const expired = await leaseExpired();
+  if (expired) {
     vault.lock("lease");
-    return lockScreens.lease(ctx, await leaseDays());
+    return lockScreens.lease(ctx, await leaseDays(), expired === "clock");
   }
   if (!vault.isUnlocked()) return lockScreens.unlock(ctx, { reason });
   return null;

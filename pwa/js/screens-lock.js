@@ -85,9 +85,12 @@ export async function unlock(ctx, { reason = "" } = {}) {
 }
 
 // The offline lease: too long without reaching the server. Data stays (encrypted) until an online sign-in.
-export function lease(ctx, days) {
+export function lease(ctx, days, clockBack = false) {
+  const why = clockBack
+    ? "This phone's clock has gone back since it last reached Alongside, so it is locked until you sign in with signal."
+    : `This phone has not reached Alongside for more than ${days} days, so it is locked until you sign in with signal.`;
   return h("section", { class: "signin", id: "lease-screen" },
     h("h1", { text: "Please sign in with signal" }),
-    h("p", { text: `This phone has not reached Alongside for more than ${days} days, so it is locked until you sign in with signal. Everything on it is safe and will be sent when you do.` }),
+    h("p", { text: `${why} Everything on it is safe and will be sent when you do.` }),
     h("button", { type: "button", class: "btn primary wide", id: "lease-sign-in", onclick: () => ctx.recover("lease") }, "Sign in"));
 }

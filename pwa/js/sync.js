@@ -84,8 +84,7 @@ async function run(manual) {
     const deviceId = await ensureDevice();
     await pushAll(deviceId);
     await pullAll(deviceId);
-    const now = new Date().toISOString();
-    await store.setMetaMany({ last_sync: now, last_contact: now });
+    await store.setMetaMany({ last_sync: new Date().toISOString(), ...contact() });
     await sendDeviceName(deviceId);
     state.failures = 0;
     state.nextTry = 0;
@@ -127,6 +126,11 @@ export async function revoked() {
   // The app shell's caches hold no one's data, but a revoked phone keeps nothing of Alongside's.
   if (self.caches) for (const name of await caches.keys()) await caches.delete(name).catch(() => {});
   emit("revoked");
+}
+
+// The server was reached: the offline lease starts again, and so does the clock check (app.js, leaseExpired).
+function contact() {
+  return { last_contact: new Date().toISOString(), clock_seen: Date.now() };
 }
 
 export async function ensureDevice() {
@@ -220,8 +224,7 @@ export async function signIn(email, password) {
     await store.wipe();
   }
   setCsrf(res.csrf_token);
-  await store.setMetaMany({ user: res.user, csrf: res.csrf_token, needs_sign_in: false, email,
-    last_contact: new Date().toISOString() });
+  await store.setMetaMany({ user: res.user, csrf: res.csrf_token, needs_sign_in: false, email, ...contact() });
   state.failures = 0;
   state.nextTry = 0;
   if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(() => {});
@@ -233,8 +236,7 @@ export async function refreshSession() {
   try {
     const res = await request("GET", "/api/v1/auth/me", { timeout: 8000 });
     setCsrf(res.csrf_token);
-    await store.setMetaMany({ csrf: res.csrf_token, user: res.user, needs_sign_in: false,
-      last_contact: new Date().toISOString() });
+    await store.setMetaMany({ csrf: res.csrf_token, user: res.user, needs_sign_in: false, ...contact() });
   } catch (err) {
     if (err.status === 401) {
       await store.setMeta("needs_sign_in", true);

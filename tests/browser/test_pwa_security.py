@@ -249,6 +249,31 @@ def test_the_offline_lease_locks_and_an_online_sign_in_unlocks(live_server, fiel
     page.wait_for_selector("#caseload-list :text('Alex Example')")
 
 
+def test_a_clock_turned_back_cannot_stretch_the_lease(live_server, field, browser_context, page):
+    """The lease counts on the phone's clock: a clock more than a day behind the last contact (or behind the
+    latest time the app has seen) locks like an expired lease, until an online sign-in."""
+    worker = field.user()
+    field.person(worker, "Alex Example")
+    sign_in(page, live_server.url, worker)
+    for key in ("last_contact", "clock_seen"):
+        ahead = time.time() + 3 * 86400  # as if the clock was moved 3 days back since then
+        value = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ahead)) if key == "last_contact" else ahead * 1000
+        page.evaluate(SET_META, [key, value])
+        go_offline(browser_context)
+        page.reload()
+        page.wait_for_selector("#lease-screen")
+        assert "clock has gone back" in page.locator("#lease-screen").inner_text()
+        assert page.evaluate("import('/app/js/vault.js').then((v) => v.isUnlocked())") is False
+        page.click("#lease-sign-in")
+        page.wait_for_selector("h1:text-is('Sign in with signal')")
+        go_online(browser_context)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("form button[type=submit]")
+        page.wait_for_selector("#caseload-list :text('Alex Example')")  # data kept
+        reload(page)  # the clock check starts again from this contact: the PIN opens it
+        page.wait_for_selector("#caseload-list :text('Alex Example')")
+
+
 def test_revocation_wipes_the_encrypted_data_and_caches(live_server, field, page):
     from server.db import utcnow
     from server.models import Device
