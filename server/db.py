@@ -88,9 +88,9 @@ _writer = threading.local()
 @contextlib.contextmanager
 def _sqlite_writer():
     """SQLite has one writer at a time, and a writer that finds it busy waits by sleeping (up to 100 ms a
-    try), which makes a slow tail under load. So writers queue instead: threads of one process on a lock,
-    processes (gunicorn workers, the reminder dispatcher) on an flock of a file beside the database; each
-    is handed the lock the moment the last one lets go. A nested write_transaction() is a savepoint."""
+    try), which makes a slow tail under load. So writers queue instead: threads of one process on a lock
+    (handed over at once), processes (gunicorn workers, the reminder dispatcher) on an flock of a file beside
+    the database (polled every few ms). A nested write_transaction() is a savepoint."""
     if getattr(_writer, "depth", 0):
         _writer.depth += 1
         try:

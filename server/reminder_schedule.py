@@ -1,6 +1,6 @@
 """Scheduling rules for reminders to people supported (no Flask, no pywebpush here).
-sync.apply() calls visit_changed() inside its write transaction whenever a visit is created,
-changed or deleted; this module creates, moves or cancels that person's visit reminders, adds
+sync.apply_batch() calls visits_changed() inside its write transaction for the people whose visits
+were created, changed or deleted; this module creates, moves or cancels that person's visit reminders, adds
 goal-step reminders from safe templates, applies quiet hours, and reports consent state.
 
 Times are stored naive UTC; local wall-clock rules (18:00 the evening before, quiet hours) are worked
@@ -278,13 +278,24 @@ def refresh_person(person: Person, now: dt.datetime | None = None) -> dict:
     return counts
 
 
-def visit_changed(visit) -> None:
-    """Called by the sync engine inside its write transaction whenever a visit is created, changed
-    or deleted: the person's visit reminders follow their next visit (only if they opted in)."""
-    person = Person.get_or_none(Person.id == visit.person_id)
-    if person is None:
+def visits_changed(person_ids) -> None:
+    """Called by the sync engine inside its write transaction, once per batch, with the people whose visits
+    were created, changed or deleted: their visit reminders follow their next visit. Only people who opted
+    in are read: withdrawing cancels every pending reminder, so for anyone else there is nothing to move or
+    cancel. The sync engine calls this holding the change-counter lock, which withdrawing takes too (a new
+    rev on the person), so a withdrawal is never missed."""
+    ids = sorted(set(person_ids))
+    if not ids:
         return
-    refresh_person(person)
+    for person in (Person.select()
+                   .where(Person.id.in_(ids) & (Person.reminders_opt_in == True))  # noqa: E712 - peewee
+                   .order_by(Person.id)):
+        refresh_person(person)
+
+
+def visit_changed(visit) -> None:
+    """One visit created, changed or deleted: its person's visit reminders follow their next visit."""
+    visits_changed([visit.person_id])
 
 
 def reapply_quiet_hours(person: Person) -> int:

@@ -401,15 +401,9 @@ class _Batch:
             if isinstance(row["rev"], _LateRev):
                 row["rev"] = row["rev"].value
         _insert_rows(AppliedMutation, self.pending)
-        changed = {*self.visits_changed, *self.visit_uuids_changed}
-        if changed:
-            # Reminders follow each person's next visit, for those who opted in: withdrawing cancels every
-            # pending reminder, so for anyone else there is nothing to move or cancel. Read under the counter
-            # lock, which withdrawing takes too (a new rev), so a withdrawal is never missed.
-            for person in (Person.select()
-                           .where(Person.id.in_(sorted(changed)) & (Person.reminders_opt_in == True))  # noqa: E712
-                           .order_by(Person.id)):
-                reminder_schedule.refresh_person(person)
+        # Reminders follow each person's next visit. Any visit written here took a rev, so the counter lock is
+        # held: reminder_schedule relies on that.
+        reminder_schedule.visits_changed([*self.visits_changed, *self.visit_uuids_changed])
 
     def record(self, m: _Mutation, status: str, rev: int | None, result: dict) -> None:
         text = json.dumps(result, default=str)

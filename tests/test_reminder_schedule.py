@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 
 from server import reminder_schedule as schedule
+from server.changes import next_rev
 from server.db import utcnow, write_transaction
 from server.models import Consent, Goal, Person, Reminder, ReminderSetting, Visit
 
@@ -191,6 +192,36 @@ def test_visit_changed_creates_reschedules_and_cancels(person, worker):
         schedule.visit_changed(visit)
     assert _pending(person) == {}
     assert Reminder.select().where(Reminder.status == "cancelled").count() == 2
+
+
+def test_a_synced_visit_schedules_reminders_only_for_people_who_opted_in(person, worker, team):
+    """Through the sync engine: one push with visits of two people; only the one who opted in gets
+    reminders, and after they withdraw a later visit schedules nothing."""
+    from sync_support import mutation, new_id
+
+    from server import person_pages, sync
+
+    with write_transaction():
+        other = Person.create(team=team, display_name="Not opted in", rev=next_rev())
+        other.assign_to(worker)
+    device = sync.register_device(worker, "phone")
+    when = later(3).replace(tzinfo=UTC).isoformat()
+
+    def visit(who, next_visit_at):
+        return mutation("visit", new_id(), {"person_id": str(who.uuid), "started_at": "2026-11-20T10:00:00+00:00",
+                                            "next_visit_at": next_visit_at})
+
+    results = sync.apply_batch(worker, device, [visit(person, when), visit(other, when)])
+    assert [r["status"] for r in results] == ["applied", "applied"]
+    assert all(isinstance(r["rev"], int) for r in results)
+    assert set(_pending(person)) == {"visit_evening", "visit_soon"}
+    assert _pending(other) == {}
+
+    with write_transaction():
+        person_pages.withdraw(Person.get_by_id(person.id))
+    assert _pending(person) == {}
+    sync.apply_batch(worker, device, [visit(person, later(5).replace(tzinfo=UTC).isoformat())])
+    assert _pending(person) == {}
 
 
 def test_deleted_visit_cancels_its_reminders(person, worker):
