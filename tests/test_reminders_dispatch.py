@@ -258,9 +258,10 @@ def test_cli_send_one_pass(app, runner, person, endpoint):
     assert "Stopped after 1 pass(es)." in result.output
 
 
+# FOR UPDATE SKIP LOCKED is the PostgreSQL path; SQLite serialises claims with BEGIN IMMEDIATE.
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 def test_two_dispatchers_at_once_send_each_reminder_exactly_once(app, team, endpoint):
-    if not dbmod.is_postgres():
-        pytest.skip("FOR UPDATE SKIP LOCKED is the PostgreSQL path; SQLite serialises claims with BEGIN IMMEDIATE")
+    assert dbmod.is_postgres()
     people = [Person.create(team=team, display_name=f"P{i}", reminders_opt_in=True) for i in range(60)]
     for p in people:
         subscribe(p, endpoint)

@@ -16,9 +16,10 @@ from server.models import AppliedMutation, Person, User, Visit
 PUSHERS, PULLERS, BATCHES, BATCH_SIZE = 8, 3, 12, 5
 
 
+# SQLite has one writer at a time; this is about PostgreSQL's concurrent writers.
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 def test_concurrent_pushes_and_pulls_never_skip_or_repeat(app, make_user, coordinator):
-    if is_sqlite():
-        pytest.skip("SQLite has one writer at a time; this test is about PostgreSQL's concurrent writers")
+    assert not is_sqlite()
     workers = [make_user("peer_worker", name=f"Pusher {i}") for i in range(PUSHERS)]
     reader = make_user("peer_worker", name="Reader")
     people = []
