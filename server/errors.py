@@ -19,6 +19,7 @@ CODES = {
     422: "validation_failed",
     429: "too_many_requests",
     500: "server_error",
+    503: "busy",
 }
 
 MESSAGES = {
@@ -33,6 +34,7 @@ MESSAGES = {
     422: "Some fields need attention.",
     429: "Too many attempts. Please wait a minute and try again.",
     500: "Something went wrong on our side. Nothing you sent was lost; please try again.",
+    503: "Alongside is busy just now. Nothing you sent was lost; please try again in a moment.",
 }
 
 
@@ -111,8 +113,23 @@ def handle_unexpected(exc: Exception):
         return handle_http_exception(exc)
     if isinstance(exc, RecursionError) and request.is_json:  # JSON nested deeper than the parser goes
         return _render(400, "bad_request", "The request is nested too deeply to read.")
+    if _busy(exc):  # not a bug: every writer or connection was taken for longer than we wait
+        current_app.logger.warning("Busy on %s %s: %s", request.method, request.url_rule or request.path,
+                                   type(exc).__name__)
+        return _render(503, headers={"Retry-After": "5"})
     current_app.logger.exception("Unhandled error on %s %s", request.method, request.url_rule or request.path)
     return _render(500)
+
+
+def _busy(exc: Exception) -> bool:
+    """The database could not be had in time: SQLite's write lock (db.WRITE_WAIT_SECONDS), or no free pooled
+    PostgreSQL connection. The transaction rolled back, so the client simply tries again."""
+    import peewee
+    from playhouse.pool import MaxConnectionsExceeded
+
+    if isinstance(exc, MaxConnectionsExceeded):
+        return True
+    return isinstance(exc, peewee.OperationalError) and "database is locked" in str(exc)
 
 
 def init_app(app) -> None:

@@ -62,3 +62,46 @@ def test_html_pages_get_html_errors(client):
     assert response.status_code == 404
     assert response.mimetype == "text/html"
     assert "Not found" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_database_too_busy_to_write_answers_503_and_applies_nothing(client, worker, monkeypatch):
+    """Another process holds SQLite's write lock for longer than a writer waits: a calm 503 with Retry-After
+    (the phone keeps its outbox and tries again), not a 500; nothing half-applied; the retry goes through."""
+    import fcntl
+    import os
+
+    from sync_support import HttpDevice, mutation, new_id, person_on_caseload, visit_fields
+
+    from server import db as dbmod
+    from server.models import AppliedMutation, Visit
+
+    person = person_on_caseload(worker)
+    phone = HttpDevice(client, worker)
+    batch = [mutation("visit", new_id(), visit_fields(person.uuid)) for _ in range(3)]
+    monkeypatch.setattr(dbmod, "WRITE_WAIT_SECONDS", 0.2)
+    fd = os.open(f"{dbmod.database.obj.database}-writer", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        response = client.post("/api/v1/sync/push", json={"device_id": phone.device_id, "mutations": batch},
+                               headers={"X-CSRF-Token": phone.csrf})
+    finally:
+        os.close(fd)
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    assert set(response.get_json()) == SHAPE and response.get_json()["code"] == "busy"
+    assert Visit.select().count() == 0 and AppliedMutation.select().count() == 0
+    assert [r["status"] for r in phone.push(batch)] == ["applied"] * 3
+
+
+def test_no_free_database_connection_answers_503(app_with_test_routes, worker):
+    from playhouse.pool import MaxConnectionsExceeded
+
+    @app_with_test_routes.get("/api/v1/test/pool-exhausted", endpoint="test_pool_exhausted")
+    def exhausted():
+        raise MaxConnectionsExceeded("Exceeded maximum connections.")
+
+    client = app_with_test_routes.test_client()
+    api_login(client, worker)
+    response = client.get("/api/v1/test/pool-exhausted")
+    assert response.status_code == 503 and response.get_json()["code"] == "busy"
+    assert "Exceeded" not in response.get_data(as_text=True)

@@ -66,6 +66,7 @@ def _device(device_id):
 @blp.alt_response(403, schema=ErrorSchema,
                   description="device_revoked (wipe local data), unknown_device, or csrf_failed")
 @blp.alt_response(413, schema=ErrorSchema, description="Too many mutations or bytes: halve the batch and retry")
+@blp.alt_response(503, schema=ErrorSchema, description="busy: nothing was applied; keep the outbox, retry later")
 def push(args):
     """Apply the device's outbox in order. Each mutation gets its own result: applied, duplicate (sent before;
     the original outcome is repeated), conflict (applied; an overwritten value was kept as a conflict record)
@@ -85,6 +86,7 @@ def push(args):
 @blp.response(200, PullSchema)
 @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
 @blp.alt_response(403, schema=ErrorSchema, description="device_revoked (wipe local data) or unknown_device")
+@blp.alt_response(503, schema=ErrorSchema, description="busy: retry later")
 def pull(args, headers):
     """Changes in scope after `cursor`, oldest first, with `purge` for people who left the caseload.
     Repeat with the returned cursor while `more` is true. Gzip-compressed when the client accepts it."""
