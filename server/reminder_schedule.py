@@ -293,10 +293,6 @@ def visits_changed(person_ids) -> None:
         refresh_person(person)
 
 
-def visit_changed(visit) -> None:
-    """One visit created, changed or deleted: its person's visit reminders follow their next visit."""
-    visits_changed([visit.person_id])
-
 
 def reapply_quiet_hours(person: Person) -> int:
     """Goal-step reminders keep their time unless it now falls in the person's quiet hours."""

@@ -340,8 +340,7 @@ class _Batch:
         self._caseload: set[int] | None = None
         self.people: dict = {}  # uuid -> Person, for this batch
         self.pending: list[dict] = []  # AppliedMutation rows, written in one statement at the end
-        self.visits_changed: dict[int, Visit] = {}  # person id -> a changed visit: reminders follow, once each
-        self.visit_uuids_changed: dict[int, uuidlib.UUID] = {}  # the same for visits created in this batch
+        self.visit_people: set[int] = set()  # people whose visits changed: their reminders follow, once each
         self.new_visits: list[dict] = []
         self.seen: dict = self._previous(mutations)
         self.existing = self._existing(mutations)
@@ -403,7 +402,7 @@ class _Batch:
         _insert_rows(AppliedMutation, self.pending)
         # Reminders follow each person's next visit. Any visit written here took a rev, so the counter lock is
         # held: reminder_schedule relies on that.
-        reminder_schedule.visits_changed([*self.visits_changed, *self.visit_uuids_changed])
+        reminder_schedule.visits_changed(self.visit_people)
 
     def record(self, m: _Mutation, status: str, rev: int | None, result: dict) -> None:
         text = json.dumps(result, default=str)
@@ -415,7 +414,7 @@ class _Batch:
             self.existing[m.entity].add(m.record_id)
 
     def visit_changed(self, visit: Visit) -> None:
-        self.visits_changed[visit.person_id] = visit
+        self.visit_people.add(visit.person_id)
 
     # scope -------------------------------------------------------------------------------------
     @property
@@ -602,7 +601,7 @@ class _Batch:
         row.update(uuid=m.record_id, rev=rev, created_at=now, updated_at=now, person=person.id,
                    author=self.user.id)
         self.new_visits.append(row)
-        self.visit_uuids_changed[person.id] = m.record_id
+        self.visit_people.add(person.id)
         return rev
 
     def flush(self) -> None:

@@ -167,7 +167,7 @@ def test_visit_changed_creates_reschedules_and_cancels(person, worker):
     first = later(3)
     with write_transaction():
         visit = _visit(person, worker, first)
-        schedule.visit_changed(visit)
+        schedule.visits_changed([visit.person_id])
     pending = _pending(person)
     assert set(pending) == {"visit_evening", "visit_soon"}
     assert pending["visit_soon"].visit_id == visit.id
@@ -177,7 +177,7 @@ def test_visit_changed_creates_reschedules_and_cancels(person, worker):
     with write_transaction():
         visit.next_visit_at = first + dt.timedelta(days=1)
         visit.save()
-        schedule.visit_changed(visit)
+        schedule.visits_changed([visit.person_id])
     pending = _pending(person)
     assert pending["visit_soon"].id == soon_id
     assert Reminder.select().where(Reminder.person == person.id).count() == 2
@@ -189,7 +189,7 @@ def test_visit_changed_creates_reschedules_and_cancels(person, worker):
     with write_transaction():
         visit.next_visit_at = None
         visit.save()
-        schedule.visit_changed(visit)
+        schedule.visits_changed([visit.person_id])
     assert _pending(person) == {}
     assert Reminder.select().where(Reminder.status == "cancelled").count() == 2
 
@@ -227,21 +227,21 @@ def test_a_synced_visit_schedules_reminders_only_for_people_who_opted_in(person,
 def test_deleted_visit_cancels_its_reminders(person, worker):
     with write_transaction():
         visit = _visit(person, worker, later(2))
-        schedule.visit_changed(visit)
+        schedule.visits_changed([visit.person_id])
     assert len(_pending(person)) == 2
     with write_transaction():
         visit.deleted = True
         visit.save()
-        schedule.visit_changed(visit)
+        schedule.visits_changed([visit.person_id])
     assert _pending(person) == {}
 
 
 def test_a_later_log_moves_the_next_visit(person, worker):
     with write_transaction():
         older = _visit(person, worker, later(2), started_at=utcnow() - dt.timedelta(days=5))
-        schedule.visit_changed(older)
+        schedule.visits_changed([older.person_id])
         newer = _visit(person, worker, later(4))
-        schedule.visit_changed(newer)
+        schedule.visits_changed([newer.person_id])
     pending = _pending(person)
     assert {r.visit_id for r in pending.values()} == {newer.id}
 
@@ -250,7 +250,7 @@ def test_no_reminders_without_opt_in(app, team, worker):
     with write_transaction():
         p = Person.create(team=team, display_name="Not Opted", reminders_opt_in=False)
         visit = _visit(p, worker, later(2))
-        schedule.visit_changed(visit)
+        schedule.visits_changed([visit.person_id])
     assert Reminder.select().count() == 0
 
 
@@ -258,16 +258,16 @@ def test_past_send_times_are_not_created(person, worker):
     # visit in 90 minutes: the evening reminder and "two hours before" are both already past
     with write_transaction():
         visit = _visit(person, worker, utcnow() + dt.timedelta(minutes=90))
-        schedule.visit_changed(visit)
+        schedule.visits_changed([visit.person_id])
     assert _pending(person) == {}
 
 
 def test_sent_reminder_is_never_recreated(person, worker):
     with write_transaction():
         visit = _visit(person, worker, later(2))
-        schedule.visit_changed(visit)
+        schedule.visits_changed([visit.person_id])
         Reminder.update(status="sent").where(Reminder.kind == "visit_evening").execute()
-        schedule.visit_changed(visit)  # an unrelated edit syncs
+        schedule.visits_changed([visit.person_id])  # an unrelated edit syncs
     assert Reminder.select().where(Reminder.kind == "visit_evening").count() == 1
 
 
@@ -286,7 +286,7 @@ def test_person_and_organisation_settings(person, worker, coordinator):
     # an existing reminder follows the new settings
     with write_transaction():
         visit = _visit(person, worker, u(2030, 1, 15, 12, 0))
-        schedule.visit_changed(visit)
+        schedule.visits_changed([visit.person_id])
     assert set(_pending(person)) == {"visit_soon"}
     assert _pending(person)["visit_soon"].send_at == u(2030, 1, 15, 9, 0)
     with write_transaction():
@@ -320,7 +320,7 @@ def test_reminder_status(person, worker):
     with write_transaction():
         Consent.create(person=person, text_version=schedule.CONSENT_TEXT_VERSION)
         visit = _visit(person, worker, later(2))
-        schedule.visit_changed(visit)
+        schedule.visits_changed([visit.person_id])
     status = schedule.reminder_status(person)
     assert status["reminders_on"] is True
     assert status["consent_text_version"] == schedule.CONSENT_TEXT_VERSION
@@ -329,7 +329,7 @@ def test_reminder_status(person, worker):
 
 
 def test_sync_push_schedules_moves_and_cancels(client, worker):
-    """Through the real sync API: the sync engine calls visit_changed inside its write transaction."""
+    """Through the real sync API: the sync engine calls visits_changed inside its write transaction."""
     from sync_support import HttpDevice, mutation, new_id, person_on_caseload, visit_fields
 
     person = person_on_caseload(worker, name="Sync Person")

@@ -42,9 +42,10 @@ def create_device(args):
     return {"device_id": str(device.uuid)}
 
 
-def _own_device(device_id: str) -> Device:
+def own_device(device_id) -> Device:
+    """The signed-in user's own, unrevoked device (a UUID or its text), or the sync contract's 403."""
     try:
-        key = uuid.UUID(device_id)
+        key = device_id if isinstance(device_id, uuid.UUID) else uuid.UUID(device_id)
     except ValueError as exc:
         raise ApiError(403, "unknown_device", "This device is not registered to you.") from exc
     try:
@@ -65,7 +66,7 @@ def rename_device(args, device_id):
     if not name:
         raise ApiError(422, "validation_failed", errors={"name": ["Give the device a name."]})
     with write_transaction():
-        device = _own_device(device_id)
+        device = own_device(device_id)
         Device.update(name=name).where(Device.id == device.id).execute()
     return {"device_id": str(device.uuid), "name": name}
 
@@ -77,7 +78,7 @@ def rename_device(args, device_id):
 @blp.alt_response(404, schema=ErrorSchema, description="No key made for this device yet")
 def get_device_key(device_id):
     """This device's wrap key, only to its own signed-in user and only while the device is not revoked."""
-    device = _own_device(device_id)
+    device = own_device(device_id)
     if not device.wrap_key:
         raise ApiError(404, "no_key", "This device has no key yet.")
     return {"key": device.wrap_key}
@@ -90,7 +91,7 @@ def get_device_key(device_id):
 def make_device_key(device_id):
     """Make this device's wrap key once (32 random bytes) and return it; later calls return the same key."""
     with write_transaction():
-        device = _own_device(device_id)
+        device = own_device(device_id)
         if not device.wrap_key:
             device.wrap_key = base64.b64encode(secrets.token_bytes(32)).decode("ascii")
             Device.update(wrap_key=device.wrap_key).where(

@@ -30,6 +30,7 @@ from .. import sync
 from ..errors import ApiError
 from ..extensions import ErrorSchema
 from ..schemas import DeviceHeaderSchema, PullArgsSchema, PullSchema, PushResultSchema, PushSchema
+from .devices import own_device
 
 blp = Blueprint("sync_api", __name__, url_prefix="/api/v1/sync",
                 description="Push the outbox and pull changes. Limits: at most MAX_BATCH_MUTATIONS (default 500) "
@@ -52,13 +53,6 @@ def _document_entities(state) -> None:
             api.spec.components.schema(name, schema=schema)
 
 
-def _device(device_id):
-    try:
-        return sync.device_for(current_user._get_current_object(), device_id)
-    except sync.SyncError as exc:
-        raise ApiError(exc.status, exc.code, exc.message) from exc
-
-
 @blp.route("/push", methods=["POST"])
 @blp.arguments(PushSchema)
 @blp.response(200, PushResultSchema)
@@ -75,7 +69,7 @@ def push(args):
     if len(args["mutations"]) > limit:
         raise ApiError(413, "batch_too_large", f"At most {limit} mutations in one push; send smaller batches.",
                        {"mutations": [f"At most {limit} mutations per batch."]})
-    device = _device(args["device_id"])
+    device = own_device(args["device_id"])
     results = sync.apply_batch(current_user._get_current_object(), device, args["mutations"])
     return {"results": results}
 
@@ -90,7 +84,7 @@ def push(args):
 def pull(args, headers):
     """Changes in scope after `cursor`, oldest first, with `purge` for people who left the caseload.
     Repeat with the returned cursor while `more` is true. Gzip-compressed when the client accepts it."""
-    device = _device(headers["device_id"])
+    device = own_device(headers["device_id"])
     page = sync.pull_changes(current_user._get_current_object(), device, args["cursor"], args["limit"])
     body = json.dumps(page, separators=(",", ":")).encode()
     response = Response(body, status=200, mimetype="application/json")

@@ -226,24 +226,34 @@ def test_forgotten_pin_online_sign_in_recovers_unsynced_work(live_server, field,
     assert field.read(lambda: Visit.select().where(Visit.person == person.id).count()) == 1
 
 
+def reopen_offline_at_the_lease(page, browser_context) -> str:
+    """Reopened without signal: the lease screen, still locked. Returns what the screen says."""
+    go_offline(browser_context)
+    page.reload()
+    page.wait_for_selector("#lease-screen")
+    text = page.locator("#lease-screen").inner_text()
+    assert page.evaluate("import('/app/js/vault.js').then((v) => v.isUnlocked())") is False
+    return text
+
+
+def sign_in_with_signal(page, browser_context) -> None:
+    """From the lease screen: signal back, the password, and the caseload opens with its data."""
+    page.click("#lease-sign-in")
+    page.wait_for_selector("h1:text-is('Sign in with signal')")
+    go_online(browser_context)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form button[type=submit]")
+    page.wait_for_selector("#caseload-list :text('Alex Example')")
+
+
 def test_the_offline_lease_locks_and_an_online_sign_in_unlocks(live_server, field, browser_context, page):
     worker = field.user()
     field.person(worker, "Alex Example")
     sign_in(page, live_server.url, worker)
     days_ago = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 15 * 86400))
     page.evaluate(SET_META, ["last_contact", days_ago])
-    go_offline(browser_context)
-    page.reload()
-    page.wait_for_selector("#lease-screen")
-    assert "more than 14 days" in page.locator("#lease-screen").inner_text()
-    assert page.evaluate("import('/app/js/vault.js').then((v) => v.isUnlocked())") is False
-    page.click("#lease-sign-in")
-    page.wait_for_selector("h1:text-is('Sign in with signal')")
-
-    go_online(browser_context)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form button[type=submit]")
-    page.wait_for_selector("#caseload-list :text('Alex Example')")  # data kept; no PIN needed after signing in
+    assert "more than 14 days" in reopen_offline_at_the_lease(page, browser_context)
+    sign_in_with_signal(page, browser_context)  # data kept; no PIN needed after signing in
     assert page.evaluate(GET_META, "last_contact") > days_ago
     reload(page)  # and the PIN opens it again afterwards
     page.wait_for_selector("#caseload-list :text('Alex Example')")
@@ -259,17 +269,8 @@ def test_a_clock_turned_back_cannot_stretch_the_lease(live_server, field, browse
         ahead = time.time() + 3 * 86400  # as if the clock was moved 3 days back since then
         value = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ahead)) if key == "last_contact" else ahead * 1000
         page.evaluate(SET_META, [key, value])
-        go_offline(browser_context)
-        page.reload()
-        page.wait_for_selector("#lease-screen")
-        assert "clock has gone back" in page.locator("#lease-screen").inner_text()
-        assert page.evaluate("import('/app/js/vault.js').then((v) => v.isUnlocked())") is False
-        page.click("#lease-sign-in")
-        page.wait_for_selector("h1:text-is('Sign in with signal')")
-        go_online(browser_context)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("form button[type=submit]")
-        page.wait_for_selector("#caseload-list :text('Alex Example')")  # data kept
+        assert "clock has gone back" in reopen_offline_at_the_lease(page, browser_context)
+        sign_in_with_signal(page, browser_context)  # data kept
         reload(page)  # the clock check starts again from this contact: the PIN opens it
         page.wait_for_selector("#caseload-list :text('Alex Example')")
 
