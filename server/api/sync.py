@@ -22,6 +22,7 @@ from __future__ import annotations
 import gzip
 import json
 
+import orjson
 from flask import Response, current_app, request
 from flask_login import current_user
 from flask_smorest import Blueprint
@@ -37,6 +38,16 @@ blp = Blueprint("sync_api", __name__, url_prefix="/api/v1/sync",
                             "mutations and MAX_REQUEST_BYTES (default 2 MB) per push, else 413.")
 
 GZIP_MIN_BYTES = 1024
+
+
+def json_response(data) -> Response:
+    """JSON with orjson (several times faster than the standard library on a page of changes); anything it will
+    not write (a lone surrogate echoed in a refusal) falls back to the standard encoder."""
+    try:
+        body = orjson.dumps(data)
+    except TypeError:
+        body = json.dumps(data, separators=(",", ":")).encode()
+    return Response(body, status=200, mimetype="application/json")
 
 
 @blp.record_once
@@ -71,7 +82,7 @@ def push(args):
                        {"mutations": [f"At most {limit} mutations per batch."]})
     device = own_device(args["device_id"])
     results = sync.apply_batch(current_user._get_current_object(), device, args["mutations"])
-    return {"results": results}
+    return json_response({"results": results})  # already in PushResultSchema's shape: no second serialising
 
 
 @blp.route("/pull", methods=["GET"])
@@ -86,8 +97,8 @@ def pull(args, headers):
     Repeat with the returned cursor while `more` is true. Gzip-compressed when the client accepts it."""
     device = own_device(headers["device_id"])
     page = sync.pull_changes(current_user._get_current_object(), device, args["cursor"], args["limit"])
-    body = json.dumps(page, separators=(",", ":")).encode()
-    response = Response(body, status=200, mimetype="application/json")
+    response = json_response(page)
+    body = response.get_data()
     response.vary.add("Accept-Encoding")
     if len(body) >= GZIP_MIN_BYTES and request.accept_encodings["gzip"] > 0:
         response.set_data(gzip.compress(body, compresslevel=6))

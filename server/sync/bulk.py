@@ -1,6 +1,7 @@
-"""Bulk writes for a push: many rows of one model in one prepared INSERT, and the new records of a batch
-(visits and their goal ratings, the usual day's push) checked first and written together, in batch order,
-each with its rev, before anything else in the batch reads their tables."""
+"""Bulk SQL for a push: many rows of one model in one prepared INSERT; rows named by a batch read in one prepared
+SELECT each, as raw values (peewee's per-value conversion and model building cost more than the query); and
+the new records of a batch (visits and their goal ratings, the usual day's push) checked first and written
+together, in batch order, each with its rev, before anything else in the batch reads their tables."""
 
 from __future__ import annotations
 
@@ -9,6 +10,16 @@ import peewee
 from ..db import database, is_postgres
 from ..models import GoalProgress, Visit
 from .revisions import next_rev
+
+CHUNK = 500
+# Field types whose values a push already holds in the driver's own form (validated ints, text, bools, dates,
+# integer foreign keys): passed as they are. Others (UUIDs) go through the field's db_value.
+_AS_IS = (peewee.IntegerField, peewee.CharField, peewee.TextField, peewee.BooleanField, peewee.DateTimeField,
+          peewee.DateField, peewee.ForeignKeyField)
+
+
+def _converter(f):
+    return None if isinstance(f, _AS_IS) else f.db_value
 
 
 def insert_rows(model, rows: list[dict]) -> None:
@@ -20,7 +31,9 @@ def insert_rows(model, rows: list[dict]) -> None:
     columns = ", ".join(f'"{f.column_name}"' for f in fields)
     marks = ", ".join([database.param] * len(fields))
     sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})'  # noqa: S608 - names from the model
-    params = [[f.db_value(row[f.name]) for f in fields] for row in rows]
+    plan = [(f.name, _converter(f)) for f in fields]
+    params = [[row[name] if conv is None or row[name] is None else conv(row[name]) for name, conv in plan]
+              for row in rows]
     with peewee.__exception_wrapper__:  # driver errors as peewee's (IntegrityError: apply_batch retries)
         _insert(sql, marks, params)
 
@@ -33,6 +46,32 @@ def _insert(sql: str, marks: str, params: list) -> None:
                                        page_size=len(params))
     else:
         database.cursor().executemany(sql, params)
+
+
+def select_in(columns: list, key, values) -> list[tuple]:
+    """Raw rows of `columns` (fields of one model) whose `key` is one of `values`, CHUNK at a time. UUIDs come
+    back as the driver gives them (hex text on SQLite, uuid.UUID on PostgreSQL): compare them with key_of()."""
+    values = [v for v in values if v is not None]
+    if not values:
+        return []
+    table = key.model._meta.table_name
+    names = ", ".join(f'"{c.column_name}"' for c in columns)
+    out = []
+    for start in range(0, len(values), CHUNK):
+        chunk = values[start:start + CHUNK]
+        marks = ", ".join([database.param] * len(chunk))
+        sql = f'SELECT {names} FROM "{table}" WHERE "{key.column_name}" IN ({marks})'  # noqa: S608 - model names
+        out.extend(database.execute_sql(sql, [key.db_value(v) for v in chunk]).fetchall())
+    return out
+
+
+def key_of(value) -> str | None:
+    """A UUID (object, hex or text with dashes) as 32 hex digits: one key for ids from the wire and the database."""
+    if value is None:
+        return None
+    if type(value) is str:
+        return value if len(value) == 32 else value.replace("-", "").lower()
+    return value.hex
 
 
 def _default(field):

@@ -9,6 +9,7 @@ import json
 import uuid as uuidlib
 from dataclasses import dataclass
 
+import orjson
 from marshmallow import ValidationError
 
 from ..schemas import PULL_ONLY_ENTITIES, MutationSchema
@@ -56,9 +57,12 @@ def load(raw) -> Mutation:
 
 def digest(loaded: dict) -> str:
     """What the mutation says, as a short hash: the same content always gives the same digest."""
-    content = json.dumps([loaded["entity"], str(loaded["record_id"]), loaded["op"], loaded["base_rev"],
-                          loaded["fields_"]], sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.blake2b(content.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    content = [loaded["entity"], str(loaded["record_id"]), loaded["op"], loaded["base_rev"], loaded["fields_"]]
+    try:
+        data = orjson.dumps(content, option=orjson.OPT_SORT_KEYS, default=str)
+    except TypeError:  # text orjson will not write (a lone surrogate): the slower, lenient encoder
+        data = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str).encode()
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def messages(raw_messages) -> dict:

@@ -107,8 +107,8 @@ def apply_goal(batch, m: Mutation) -> Outcome:
             raise Rejected("not_found", {"record_id": ["No such goal."]})
         values = batch.load_fields(m, None, new=True)
         person = batch.person_in_scope(values.pop("person_id"), "person_id")
-        record = create(batch, m, Goal, _goal_values(values, None), person=person, created_by=batch.user)
-        batch.goals[record.uuid] = record
+        record = create(batch, m, Goal, _goal_values(values, None), person=person.id, created_by=batch.user)
+        batch.new_goal(record)
         return Outcome("applied", record.rev)
     person = batch.person_by_id(record.person_id)
     if not batch.scope.allows(person):
@@ -136,8 +136,7 @@ def apply_goal_progress(batch, m: Mutation) -> Outcome:
         goal = batch.goal(values.pop("goal_id"))
         if goal is None or goal.deleted:
             raise Rejected("not_found", {"goal_id": ["No such goal."]})
-        person = batch.person_by_id(goal.person_id)
-        if not batch.scope.allows(person):
+        if not batch.scope.allows(batch.person_ref(goal.person_id)):
             raise Rejected("forbidden", {"goal_id": ["This goal's person is not on your caseload."]})
         values = _rating_visit(batch, values, goal)
         row = dict(_RATING_DEFAULTS)
@@ -183,7 +182,7 @@ def apply_referral(batch, m: Mutation) -> Outcome:
             raise Rejected("not_found", {"record_id": ["No such referral."]})
         values = batch.load_fields(m, None, new=True)
         person = batch.person_in_scope(values.pop("person_id"), "person_id")
-        record = create(batch, m, Referral, _referral_values(values), person=person, created_by=batch.user)
+        record = create(batch, m, Referral, _referral_values(values), person=person.id, created_by=batch.user)
         return Outcome("applied", record.rev)
     person = batch.person_by_id(record.person_id)
     if not batch.scope.allows(person):

@@ -9,6 +9,7 @@ answers are stored (AppliedMutation, with a digest of the content) and reminders
 from __future__ import annotations
 
 import json
+import uuid as uuidlib
 from dataclasses import dataclass
 
 import peewee
@@ -19,7 +20,7 @@ from ..db import database, utcnow, write_transaction
 from ..models import AppliedMutation, Device, Goal, Person, User, Visit
 from ..schemas import FIELD_SCHEMAS, READ_ONLY_FIELDS
 from . import envelope
-from .bulk import Deferred, LateRev, NewVisitRef, insert_rows
+from .bulk import Deferred, LateRev, NewVisitRef, insert_rows, key_of, select_in
 from .devices import mark_synced
 from .envelope import Mutation
 from .errors import Rejected
@@ -29,7 +30,6 @@ from .rules import fast_load
 from .scope import Scope, parse_uuid
 
 DEFERRABLE = {"visit", "goal_progress"}
-_CHUNK = 500
 _SCHEMAS = {name: schema() for name, schema in FIELD_SCHEMAS.items()}
 
 
@@ -40,6 +40,22 @@ class Refusal:
     id: str | None
     code: str
     errors: dict
+
+
+@dataclass(slots=True)
+class PersonRef:
+    """What a push needs of a person to check a new record against them (scope.Scope.allows reads id, team_id)."""
+
+    id: int
+    team_id: int
+    deleted: bool
+
+
+@dataclass(slots=True)
+class GoalRef:
+    id: int
+    person_id: int
+    deleted: bool
 
 
 @dataclass(slots=True)
@@ -86,9 +102,8 @@ def _load(raw) -> Mutation | Refusal:
     return m
 
 
-def _chunks(values: list):
-    for start in range(0, len(values), _CHUNK):
-        yield values[start:start + _CHUNK]
+def _as_uuid(value):
+    return value if value is None or isinstance(value, uuidlib.UUID) else parse_uuid(value)
 
 
 class Batch:
@@ -103,105 +118,115 @@ class Batch:
         mutations = [m for m in items if isinstance(m, Mutation)]
         self.seen = self._previous(mutations)
         self.existing = self._existing(mutations)
-        self.people: dict = {}  # uuid -> Person
-        self.people_by_id: dict = {}
-        self.goals: dict = {}  # uuid -> Goal
-        self.visits: dict = {}  # uuid -> (id or NewVisitRef, person id)
+        self.refs: dict = {}  # key_of(uuid) -> PersonRef
+        self.refs_by_id: dict = {}  # person id -> PersonRef
+        self.people_by_id: dict = {}  # person id -> Person (whole records, read when needed)
+        self.goals: dict = {}  # key_of(uuid) -> GoalRef or None
+        self.visits: dict = {}  # key_of(uuid) -> (id or NewVisitRef, person id)
         self._preload(mutations)
 
     # loading what the batch names, one query each ------------------------------------------------
     def _previous(self, mutations: list) -> dict:
-        seen = {}
-        for ids in _chunks([m.id for m in mutations]):
-            for row in (AppliedMutation
-                        .select(AppliedMutation.mutation_id, AppliedMutation.user, AppliedMutation.status,
-                                AppliedMutation.rev, AppliedMutation.result, AppliedMutation.content_hash)
-                        .where(AppliedMutation.mutation_id.in_(ids))
-                        .tuples()):
-                seen[parse_uuid(row[0])] = Seen(*row[1:])
-        return seen
+        rows = select_in([AppliedMutation.mutation_id, AppliedMutation.user, AppliedMutation.status,
+                          AppliedMutation.rev, AppliedMutation.result, AppliedMutation.content_hash],
+                         AppliedMutation.mutation_id, [m.id for m in mutations])
+        return {key_of(row[0]): Seen(*row[1:]) for row in rows}
 
     def _existing(self, mutations: list) -> dict[str, set]:
         existing = {}
         for entity, model in MODELS.items():
-            found = set()
-            for ids in _chunks([m.record_id for m in mutations if m.entity == entity]):
-                found.update(parse_uuid(u) for (u,) in model.select(model.uuid).where(model.uuid.in_(ids)).tuples())
-            existing[entity] = found
+            ids = [m.record_id for m in mutations if m.entity == entity]
+            existing[entity] = {key_of(u) for (u,) in select_in([model.uuid], model.uuid, ids)}
         return existing
 
     def _preload(self, mutations: list) -> None:
-        person_uuids, goal_uuids, visit_uuids = set(), set(), set()
-        batch_visits = {m.record_id for m in mutations if m.entity == "visit"}
+        person_uuids, goal_uuids, visit_uuids = [], [], []
+        batch_visits = {key_of(m.record_id) for m in mutations if m.entity == "visit"}
         for m in mutations:
+            fields_ = m.checked if m.checked is not None else m.fields
             if m.entity == "person":
-                person_uuids.add(m.record_id)
+                person_uuids.append(m.record_id)
             elif m.entity in ("visit", "goal", "referral"):
-                person_uuids.add(parse_uuid(m.fields.get("person_id")))
+                person_uuids.append(_as_uuid(fields_.get("person_id")))
             elif m.entity == "goal_progress":
-                goal_uuids.add(parse_uuid(m.fields.get("goal_id")))
-                visit_uuids.add(parse_uuid(m.fields.get("visit_id")))
-        goal_people = set()
-        for ids in _chunks([u for u in goal_uuids if u is not None]):
-            for goal in Goal.select().where(Goal.uuid.in_(ids)):
-                self.goals[goal.uuid] = goal
-                goal_people.add(goal.person_id)
-        person_uuids.discard(None)
-        for ids in _chunks(list(person_uuids)):
-            for person in Person.select().where(Person.uuid.in_(ids)):
-                self.remember_person(person)
-        for ids in _chunks([pid for pid in goal_people if pid not in self.people_by_id]):
-            for person in Person.select().where(Person.id.in_(ids)):
-                self.remember_person(person)
-        for ids in _chunks([u for u in visit_uuids - batch_visits if u is not None]):
-            for vid, vuuid, pid in Visit.select(Visit.id, Visit.uuid, Visit.person).where(Visit.uuid.in_(ids)).tuples():
-                self.visits[parse_uuid(vuuid)] = (vid, pid)
+                goal_uuids.append(_as_uuid(fields_.get("goal_id")))
+                visit = _as_uuid(fields_.get("visit_id"))
+                if visit is not None and key_of(visit) not in batch_visits:
+                    visit_uuids.append(visit)
+        for row in select_in([Goal.id, Goal.uuid, Goal.person, Goal.deleted], Goal.uuid, goal_uuids):
+            self.goals[key_of(row[1])] = GoalRef(row[0], row[2], bool(row[3]))
+        person_columns = [Person.id, Person.uuid, Person.team, Person.deleted]
+        for row in select_in(person_columns, Person.uuid, person_uuids):
+            self._remember(row)
+        goal_people = {g.person_id for g in self.goals.values()} - self.refs_by_id.keys()
+        for row in select_in(person_columns, Person.id, list(goal_people)):
+            self._remember(row)
+        for vid, vuuid, pid in select_in([Visit.id, Visit.uuid, Visit.person], Visit.uuid, visit_uuids):
+            self.visits[key_of(vuuid)] = (vid, pid)
+
+    def _remember(self, row) -> PersonRef:
+        ref = PersonRef(row[0], row[2], bool(row[3]))
+        self.refs[key_of(row[1])] = ref
+        self.refs_by_id[ref.id] = ref
+        return ref
 
     def remember_person(self, person: Person) -> None:
-        self.people[person.uuid] = person
+        """A person added in this batch."""
+        self._remember((person.id, person.uuid, person.team_id, person.deleted))
         self.people_by_id[person.id] = person
 
+    def person_ref(self, person_id: int) -> PersonRef:
+        ref = self.refs_by_id.get(person_id)
+        return ref if ref is not None else self._remember(
+            Person.select(Person.id, Person.uuid, Person.team, Person.deleted).where(Person.id == person_id)
+            .tuples().get())
+
     def person_by_id(self, person_id: int) -> Person:
+        """The whole record, for a change to one of their records that may keep a conflict."""
         person = self.people_by_id.get(person_id)
         if person is None:
-            person = Person.get_by_id(person_id)
-            self.remember_person(person)
+            person = self.people_by_id[person_id] = Person.get_by_id(person_id)
         return person
 
-    def person_in_scope(self, person_uuid, field_name: str) -> Person:
-        person = self.people.get(person_uuid)
-        if person is None:
-            person = Person.get_or_none(Person.uuid == person_uuid)
-            if person is not None:
-                self.remember_person(person)
-        if person is None or not self.scope.allows(person):
+    def person_in_scope(self, person_uuid, field_name: str) -> PersonRef:
+        ref = self.refs.get(key_of(person_uuid))
+        if ref is None:
+            row = (Person.select(Person.id, Person.uuid, Person.team, Person.deleted)
+                   .where(Person.uuid == person_uuid).tuples().first())
+            ref = self._remember(row) if row is not None else None
+        if ref is None or not self.scope.allows(ref):
             # The same answer for an id that does not exist and one that is not yours: ids cannot be probed.
             raise Rejected("forbidden", {field_name: ["This person is not on your caseload."]})
-        if person.deleted:
+        if ref.deleted:
             raise Rejected("forbidden", {field_name: ["This person has been removed."]})
-        return person
+        return ref
 
-    def goal(self, goal_uuid) -> Goal | None:
-        goal = self.goals.get(goal_uuid)
-        if goal is None:
-            goal = self.goals[goal_uuid] = Goal.get_or_none(Goal.uuid == goal_uuid)
-        return goal
+    def goal(self, goal_uuid) -> GoalRef | None:
+        key = key_of(goal_uuid)
+        if key not in self.goals:
+            row = (Goal.select(Goal.id, Goal.person, Goal.deleted).where(Goal.uuid == goal_uuid).tuples().first())
+            self.goals[key] = GoalRef(row[0], row[1], bool(row[2])) if row is not None else None
+        return self.goals[key]
+
+    def new_goal(self, goal) -> None:
+        self.goals[key_of(goal.uuid)] = GoalRef(goal.id, goal.person_id, False)
 
     def new_visit(self, visit_uuid, person_id: int) -> None:
-        self.visits[visit_uuid] = (NewVisitRef(visit_uuid), person_id)
+        self.visits[key_of(visit_uuid)] = (NewVisitRef(visit_uuid), person_id)
         self.visit_people.add(person_id)
 
     def visit_ref(self, visit_uuid):
         """(id or NewVisitRef, person id) of a visit a rating names, or None."""
-        found = self.visits.get(visit_uuid)
+        key = key_of(visit_uuid)
+        found = self.visits.get(key)
         if found is None:
             row = Visit.select(Visit.id, Visit.person).where(Visit.uuid == visit_uuid).tuples().first()
             if row is not None:
-                found = self.visits[visit_uuid] = (row[0], row[1])
+                found = self.visits[key] = (row[0], row[1])
         return found
 
     def lookup(self, model, m: Mutation):
-        if m.record_id not in self.existing[m.entity]:
+        if key_of(m.record_id) not in self.existing[m.entity]:
             return None
         return model.get_or_none(model.uuid == m.record_id)
 
@@ -211,10 +236,11 @@ class Batch:
             return {"id": item.id, "status": "rejected", "code": item.code, "rev": None, "errors": item.errors}
         m = item
         mid = str(m.id)
-        previous = self.seen.get(m.id)
+        previous = self.seen.get(key_of(m.id))
         if previous is not None:
             return self._repeat(m, mid, previous)
-        deferrable = m.entity in DEFERRABLE and m.op == "upsert" and m.record_id not in self.existing[m.entity]
+        deferrable = (m.entity in DEFERRABLE and m.op == "upsert"
+                      and key_of(m.record_id) not in self.existing[m.entity])
         try:
             if deferrable:  # checks come first and only then is anything written: no savepoint needed
                 outcome = HANDLERS[m.entity](self, m)
@@ -279,9 +305,9 @@ class Batch:
         self.pending.append({"mutation_id": m.id, "device": self.device.id, "user": self.user.id,
                              "entity": m.entity, "record_id": m.record_id, "status": status, "rev": rev,
                              "result": text, "content_hash": m.digest, "created_at": utcnow()})
-        self.seen[m.id] = Seen(self.user.id, status, rev, text, m.digest)
+        self.seen[key_of(m.id)] = Seen(self.user.id, status, rev, text, m.digest)
         if status != "rejected" and m.entity in self.existing:
-            self.existing[m.entity].add(m.record_id)
+            self.existing[m.entity].add(key_of(m.record_id))
 
     def finish(self) -> None:
         """Still inside the write transaction: the answers are stored, reminders follow the visits, and the
