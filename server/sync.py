@@ -42,6 +42,11 @@ _MUTATION_SCHEMA = MutationSchema()
 _FIELD_SCHEMAS = {name: schema() for name, schema in FIELD_SCHEMAS.items()}
 
 
+# A record outside the caller's scope is refused exactly as one that does not exist (security finding 12).
+NO_SUCH_PERSON = "No such person on your caseload."
+NO_SUCH_GOAL = "No such goal on your caseload."
+
+
 class SyncError(Exception):
     """A whole request is refused (unknown or revoked device): the view answers status/code/message."""
 
@@ -434,10 +439,8 @@ class _Batch:
         person = self.people.get(person_uuid)
         if person is None:
             person = self.people[person_uuid] = Person.get_or_none(Person.uuid == person_uuid)
-        if person is None:
-            raise Rejected("not_found", {field_name: ["No such person."]})
-        if not self.in_scope(person):
-            raise Rejected("forbidden", {field_name: ["This person is not on your caseload."]})
+        if person is None or not self.in_scope(person):  # alike, so ids outside scope cannot be probed
+            raise Rejected("not_found", {field_name: [NO_SUCH_PERSON]})
         if person.deleted:
             raise Rejected("forbidden", {field_name: ["This person has been removed."]})
         return person
@@ -690,11 +693,9 @@ class _Batch:
                 raise Rejected("not_found", {"record_id": ["No such goal progress."]})
             values = self.load_fields(m, None, new=True)
             goal = Goal.get_or_none(Goal.uuid == values.pop("goal_id"))
-            if goal is None or goal.deleted:
-                raise Rejected("not_found", {"goal_id": ["No such goal."]})
-            person = Person.get_by_id(goal.person_id)
-            if not self.in_scope(person):
-                raise Rejected("forbidden", {"goal_id": ["This goal's person is not on your caseload."]})
+            person = Person.get_by_id(goal.person_id) if goal is not None else None
+            if goal is None or goal.deleted or not self.in_scope(person):  # alike: see person_in_scope
+                raise Rejected("not_found", {"goal_id": [NO_SUCH_GOAL]})
             values = self.progress_visit(values, goal)
             record, rev = self.create(m, GoalProgress, values, goal=goal, author=self.user)
             return _Outcome("applied", rev)

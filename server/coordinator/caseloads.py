@@ -34,6 +34,7 @@ from .access import (
     get_team_or_404,
     get_worker_or_none,
     is_admin,
+    link_args,
     parse_date,
     parse_page,
     parse_uuid,
@@ -114,7 +115,7 @@ def people_list():
     return render_template(
         "coordinator/people.html", people=rows, more=more, page=page, filters=filters,
         workers_by_person=current_workers_by_person([p.id for p in rows]), workers=list(workers()),
-        today=today_local(), args={k: v for k, v in request.args.items() if k != "page"},
+        today=today_local(), args=link_args(request.args),
     )
 
 
@@ -227,6 +228,8 @@ def person_new():
 def person_edit(person_id):
     person = get_person_or_404(person_id)
     if request.method == "GET":
+        with write_transaction():
+            audit("person.view", "person", person.uuid, team=person.team_id, detail="edit form")
         return render_template("coordinator/person_form.html", person=person, teams=[], workers=[], admin=False)
     fields = _person_fields(request.form)
     with write_transaction():
