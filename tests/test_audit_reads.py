@@ -10,7 +10,7 @@ import io
 
 from helpers import api_login
 from sync_support import HttpDevice, mutation, new_id, visit_fields
-from test_coordinator_common import make_person, make_visit, post, sign_in
+from test_coordinator_common import make_person, make_visit, sign_in
 
 from server.models import AuditEvent
 
