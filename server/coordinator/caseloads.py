@@ -112,6 +112,8 @@ def people_list():
                 .offset((page - 1) * PAGE_SIZE))
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
+    with write_transaction():  # who is supported, by whom, and how it goes: a look at each person listed
+        audit("person.list", "person", "", detail=f"page {page}, {len(rows)} people")
     return render_template(
         "coordinator/people.html", people=rows, more=more, page=page, filters=filters,
         workers_by_person=current_workers_by_person([p.id for p in rows]), workers=list(workers()),
