@@ -39,18 +39,18 @@ def _optional_for(user) -> bool:
     return not (user.is_coordinator and current_app.config["ALONGSIDE"].TOTP_REQUIRED)
 
 
-def _reauthenticate() -> str | None:
+def _reauthenticate() -> tuple[str, int] | None:
     """The password again, and a current code once two-step sign-in is on. None when both are right, else the
-    message to show (throttled and audited like a sign-in)."""
+    message to show and its status (throttled and audited like a sign-in)."""
     me = _me()
     try:
         check_password(me.email, request.form.get("password", "")[:1024], via="account")
         if me.has_two_step:
             check_second_step(me, request.form.get("one_time_code", "")[:40], via="account")
     except SignInFailed:
-        return WRONG
+        return WRONG, 401
     except Throttled as exc:
-        return exc.message
+        return exc.message, 429
     session[REAUTH] = time.time()
     return None
 
@@ -74,7 +74,7 @@ def start():
     """Turn on, or move to a new phone: after re-authenticating, a new secret waits for its first code."""
     error = _reauthenticate()
     if error:
-        return _page(error, 401)
+        return _page(*error)
     totp.start_setup(_me())
     return redirect(url_for("account.setup"))
 
@@ -112,7 +112,7 @@ def recovery_codes():
         return _page("Turn on two-step sign-in first.", 400)
     error = _reauthenticate()
     if error:
-        return _page(error, 401)
+        return _page(*error)
     with write_transaction():
         codes = totp.new_recovery_codes(me)
         _record("user.recovery_codes")
@@ -130,7 +130,7 @@ def turn_off():
         return redirect(url_for("account.two_step"))
     error = _reauthenticate()
     if error:
-        return _page(error, 401)
+        return _page(*error)
     with write_transaction():
         totp.turn_off(me)
         _record("user.two_step_off")

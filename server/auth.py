@@ -109,9 +109,11 @@ def start_session(user: User, kind: str = "web", detail: str | None = None) -> U
     return sess
 
 
-def end_session(user: User) -> None:
-    """Sign out: this session ends, and so does every field device it used (the phone wipes its data when it
-    signs out, so nothing should be able to use that device again)."""
+def end_session(user: User, retire_devices: bool = False) -> None:
+    """Sign out: this session ends. The field app's sign-out also retires every device the session used (the
+    phone has wiped its data, after checking nothing is unsynced, so nothing may use that device again); the web
+    form's does not, since a browser shares one cookie between the pages and the app and the app must not lose
+    unsynced work to a click elsewhere."""
     if user is None or getattr(user, "session", None) is None:
         return
     now = utcnow()
@@ -119,11 +121,14 @@ def end_session(user: User) -> None:
         (UserSession.update(revoked_at=now)
          .where((UserSession.id == user.session.id) & UserSession.revoked_at.is_null())
          .execute())
-        used = SessionDevice.select(SessionDevice.device).where(SessionDevice.session == user.session.id)
-        (Device.update(revoked_at=now, revoked_by=user.id)
-         .where(Device.id.in_(used) & Device.revoked_at.is_null())
-         .execute())
-        AuditEvent.record(user, "auth.logout", "user", user.uuid, detail=user.session.kind)
+        retired = 0
+        if retire_devices:
+            used = SessionDevice.select(SessionDevice.device).where(SessionDevice.session == user.session.id)
+            retired = (Device.update(revoked_at=now, revoked_by=user.id)
+                       .where(Device.id.in_(used) & Device.revoked_at.is_null())
+                       .execute())
+        detail = user.session.kind + (f", {retired} device(s) retired" if retired else "")
+        AuditEvent.record(user, "auth.logout", "user", user.uuid, detail=detail)
 
 
 def revoke_all_sessions(user: User) -> int:

@@ -120,9 +120,21 @@ def test_signing_in_again_on_a_phone_ends_its_earlier_session(app, worker):
     assert events.count("auth.login") == 2 and events[-1] == "auth.logout" and "device.register" in events
 
 
-def test_signing_out_on_the_web_retires_no_device(app, client, worker):
+def test_signing_out_elsewhere_retires_no_device(app, client, worker):
     phone = HttpDevice(app.test_client(), worker)
-    csrf = api_login(client, worker)
+    csrf = api_login(client, worker)  # another sign-in (a laptop) signing out leaves the phone alone
     client.post("/api/v1/auth/logout", headers={"X-CSRF-Token": csrf})
     assert Device.get(Device.uuid == phone.device_id).revoked_at is None
     assert phone.pull_page().status_code == 200
+
+
+def test_the_web_sign_out_button_never_wipes_the_app_in_the_same_browser(client, worker):
+    """The pages and the app share the browser's cookie: "Sign out" on a page ends the session (the app asks for
+    a sign-in and keeps its unsynced work) but does not retire the app's device (which would wipe it)."""
+    from helpers import csrf_from_html
+
+    phone = HttpDevice(client, worker)
+    token = csrf_from_html(client.get("/account/two-step").get_data(as_text=True))
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert Device.get(Device.uuid == phone.device_id).revoked_at is None
+    assert phone.pull_page().status_code == 401

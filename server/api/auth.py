@@ -87,7 +87,7 @@ def logout():
     """End this session on the server (and retire the field device it used: the phone wipes itself on signing
     out); a replayed copy of the cookie is then useless."""
     if current_user.is_authenticated:
-        end_session(current_user._get_current_object())
+        end_session(current_user._get_current_object(), retire_devices=True)
         logout_user()
     session.clear()
 
