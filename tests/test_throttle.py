@@ -9,6 +9,7 @@ import threading
 from helpers import PASSWORD, form_login
 
 from server.models import AuditEvent, SignInThrottle
+from server.throttle import wait_words
 
 WRONG = "wrong-password-here"
 
@@ -68,7 +69,7 @@ def test_the_right_password_waits_too_and_is_told_when(client, worker):
     assert body["code"] == "too_many_requests" and set(body) == {"code", "message", "errors"}
     wait = int(blocked.headers["Retry-After"])
     assert 45 <= wait <= 60
-    assert f"Please wait {wait} seconds and try again" in body["message"]
+    assert f"Please wait {wait_words(wait)} and try again" in body["message"]  # "59 seconds", "1 minute"
     # the window ends: the lock lifts by itself
     _age_windows(61)
     assert api(client, worker.email, PASSWORD).status_code == 200
