@@ -24,8 +24,6 @@ def create_app(config: dict | None = None) -> Flask:
         TESTING=cfg.TESTING,
         MAX_CONTENT_LENGTH=cfg.MAX_REQUEST_BYTES,
         PERMANENT_SESSION_LIFETIME=60 * 60 * 24 * 30,
-        RATELIMIT_STORAGE_URI=cfg.RATELIMIT_STORAGE_URL,
-        RATELIMIT_HEADERS_ENABLED=True,
         API_TITLE="Alongside API",
         API_VERSION="v1",
         OPENAPI_VERSION="3.0.3",
@@ -40,6 +38,9 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n)
     if not app.logger.handlers or cfg.TESTING:
         logging.basicConfig(level=logging.INFO)
+    from . import logs
+
+    logs.init_app(app)  # request logs: no query strings, tokens masked
 
     from . import auth as auth_module
     from . import db, errors, extensions, security
@@ -49,7 +50,6 @@ def create_app(config: dict | None = None) -> Flask:
     if cfg.AUTO_MIGRATE if cfg.AUTO_MIGRATE is not None else cfg.uses_sqlite:
         db.upgrade()
     db.init_app(app)
-    extensions.limiter.init_app(app)
     extensions.api.init_app(app)
     errors.init_app(app)  # after the API, so its one error shape replaces flask-smorest's
     auth_module.init_app(app)
@@ -81,11 +81,12 @@ def _register_blueprints(app: Flask) -> None:
     from flask import redirect
     from flask_login import current_user
 
-    from . import coordinator, person_pages, pwa_static, web_auth
+    from . import account, coordinator, person_pages, pwa_static, web_auth
     from .api import register_api
 
     register_api(app)
     app.register_blueprint(web_auth.bp)
+    app.register_blueprint(account.bp)
     app.register_blueprint(pwa_static.bp)
     app.register_blueprint(coordinator.bp)
     app.register_blueprint(person_pages.bp)

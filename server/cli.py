@@ -134,6 +134,9 @@ def demo(if_empty):
     click.echo("Demo sign-ins (field app at /app/, coordinator pages at /coordinator/):")
     for email, password, role in demo_logins():
         click.echo(f"  {role:<12} {email:<36} {password}")
+    from .two_step_cli import demo_way_through
+
+    demo_way_through([email for email, _password, role in demo_logins() if role != "peer_worker"])
 
 
 def init_app(app) -> None:

@@ -24,7 +24,6 @@ class Config:
     DATABASE_URL: str = ""  # empty = SQLite file under instance/
     TIMEZONE: str = "Europe/London"
     INSTANCE_PATH: str = ""  # empty = <project>/instance
-    RATELIMIT_STORAGE_URL: str = "memory://"
     LOGIN_FAILURES_PER_MINUTE: int = 5
     VAPID_PRIVATE_KEY: str = ""  # PEM text or a path to a PEM file; generated on the embedded default
     VAPID_SUBJECT: str = "mailto:admin@alongside.invalid"
@@ -35,6 +34,7 @@ class Config:
     PROXY_COUNT: int = 0  # reverse proxies in front (trust that many X-Forwarded-* hops for scheme, host, address)
     COORDINATOR_IDLE_MINUTES: int = 30
     COORDINATOR_ABSOLUTE_HOURS: int = 12
+    TOTP_REQUIRED: bool = True  # coordinators and admins sign in with an authenticator code; off only in development
     TESTING: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -75,6 +75,8 @@ class Config:
             problems.append("ALONGSIDE_SECRET_KEY must be set to a random value of at least 32 characters")
         if not self.VAPID_PRIVATE_KEY.strip():
             problems.append("ALONGSIDE_VAPID_PRIVATE_KEY must be set (PEM text or a path to a PEM file)")
+        if not self.TOTP_REQUIRED:
+            problems.append("ALONGSIDE_TOTP_REQUIRED must stay on: coordinators and admins need two-step sign-in")
         if not self.DATABASE_URL:
             problems.append("ALONGSIDE_DATABASE_URL must be set (postgresql://... for many users)")
         if problems:

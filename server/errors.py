@@ -41,15 +41,18 @@ MESSAGES = {
 class ApiError(HTTPException):
     """Raise from any API view for a specific code: ApiError(403, "device_revoked", "...")."""
 
-    def __init__(self, status: int, code: str | None = None, message: str | None = None, errors=None):
+    def __init__(self, status: int, code: str | None = None, message: str | None = None, errors=None,
+                 retry_after: int | None = None):
         super().__init__(description=message or MESSAGES.get(status, ""))
         self.code = status
         self.api_code = code or CODES.get(status, "error")
         self.errors = errors or {}
+        self.retry_after = retry_after
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    """The API, and any request that sent JSON (a script, e.g. the person's consent page), gets JSON errors."""
+    return request.path.startswith("/api/") or request.is_json
 
 
 def error_body(status: int, code: str | None = None, message: str | None = None, errors=None) -> dict:
@@ -78,7 +81,8 @@ def _render(status: int, code=None, message=None, errors=None, headers=None):
 def handle_http_exception(exc: HTTPException):
     status = exc.code or 500
     if isinstance(exc, ApiError):
-        return _render(status, exc.api_code, exc.description, exc.errors)
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+        return _render(status, exc.api_code, exc.description, exc.errors, headers)
     errors = None
     code = None
     message = None

@@ -1,7 +1,5 @@
 """Flask extension objects, created unbound here and bound in create_app (so any module may import them)."""
 
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_smorest import Api
 from flask_wtf import CSRFProtect
@@ -9,7 +7,6 @@ from marshmallow import Schema, fields
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address)
 
 
 class ErrorSchema(Schema):

@@ -69,6 +69,12 @@ class User(BaseModel):
     password_hash = CharField(max_length=255)
     created_at = DateTimeField(default=utcnow)
     last_login_at = DateTimeField(null=True)
+    # Two-step sign-in (server/totp.py): the authenticator's secret, sealed with a key derived from the app's
+    # secret key; a secret being set up waits in totp_pending until its first code proves the app has it.
+    totp_secret = TextField(null=True)
+    totp_pending = TextField(null=True)
+    totp_enabled_at = DateTimeField(null=True)
+    totp_last_step = IntegerField(null=True)  # the last time step used: a code works once
 
     # flask-login: the session's id is the server-side session token, not the user's key,
     # so revoking the token (logout, deactivation) makes any copy of the cookie useless.
@@ -95,6 +101,10 @@ class User(BaseModel):
 
     def public(self) -> dict:
         return {"id": str(self.uuid), "name": self.name, "role": self.role}
+
+    @property
+    def has_two_step(self) -> bool:
+        return self.totp_enabled_at is not None
 
 
 class UserSession(BaseModel):
@@ -323,6 +333,9 @@ class AppliedMutation(BaseModel):
     content_hash = CharField(max_length=32, null=True)  # sync.envelope.digest: same id, other content is refused
     created_at = DateTimeField(default=utcnow)
 
+    class Meta:
+        indexes = ((("user", "created_at"), False),)  # the audit page: a worker's synced changes (0050)
+
 
 class ChangeCounter(BaseModel):
     """The single change sequence. Incremented inside the writing transaction (row-locked), so revs
@@ -464,9 +477,46 @@ class ReminderSetting(BaseModel):
     updated_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
 
 
+# --- security: second factor, sessions' devices, sign-in throttling (server/totp.py, auth.py, throttle.py) ---
+
+class RecoveryCode(BaseModel):
+    """A one-time code that stands in for the authenticator app. Only its SHA-256 is stored (80 random bits)."""
+
+    user = ForeignKeyField(User, backref="recovery_codes", on_delete="CASCADE")
+    code_hash = CharField(max_length=64)
+    created_at = DateTimeField(default=utcnow)
+    used_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("user", "code_hash"), True),)
+
+
+class SessionDevice(BaseModel):
+    """A sign-in session that registered or used a field device. Revoking the device ends these sessions; a
+    new sign-in that uses the device ends the device's earlier sessions."""
+
+    session = ForeignKeyField(UserSession, backref="device_links", on_delete="CASCADE")
+    device = ForeignKeyField(Device, backref="session_links", on_delete="CASCADE")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("session", "device"), True), (("device",), False))
+
+
+class SignInThrottle(BaseModel):
+    """Failed (or in-flight) sign-in attempts per account, per address and per second factor, counted in the
+    database so every app server and every way to sign in shares one count. `key` is an HMAC of the account
+    or address, never the email or address itself."""
+
+    key = CharField(max_length=64, unique=True)
+    window_start = DateTimeField(index=True)
+    failures = IntegerField(default=0)
+
+
 ALL_MODELS = [
     Team, User, UserSession, Person, CaseloadAssignment, Resource, Visit, Goal, GoalProgress,
     Referral, Review, Device, AppliedMutation, ChangeCounter, Conflict, AuditEvent,
     Invite, ReminderDevice, Consent, PushSubscription, Reminder, ReminderDelivery,
     ReminderSetting,
+    RecoveryCode, SessionDevice, SignInThrottle,
 ]

@@ -19,6 +19,8 @@ PUBLIC_ENDPOINTS = {
     "auth_api.login",
     "auth_api.logout",  # signing out without a session is a harmless no-op
     "web_auth.login",
+    "web_auth.login_code",  # step 2 of signing in: guarded by the signed note that step 1 was passed
+    "web_auth.login_setup",
     "web_auth.logout",
     "api-docs.openapi_json",
     "coordinator.invite.accept",  # a new user sets their password from a signed, single-use invite link
@@ -37,7 +39,7 @@ CSRF_EXEMPT_WHEN_ANONYMOUS = {"auth_api.logout", "web_auth.logout"}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 CSP = "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
-NO_STORE_PREFIXES = ("/api/", "/coordinator", "/login", "/logout", "/r/")
+NO_STORE_PREFIXES = ("/api/", "/coordinator", "/login", "/logout", "/r/", "/account")
 
 
 def is_public(endpoint: str | None) -> bool:
@@ -56,10 +58,27 @@ def _needs_csrf(endpoint: str | None) -> bool:
     return endpoint not in CSRF_EXEMPT_ENDPOINTS and blueprint not in CSRF_EXEMPT_BLUEPRINTS
 
 
+def _named_device_revoked() -> bool:
+    """Does this (signed-out) API request name a field device that has been revoked? Revoking a device ends
+    its sessions, so the phone's next contact comes without one: it must still learn to wipe itself."""
+    from .access import parse_uuid
+    from .models import Device
+
+    body = request.get_json(silent=True) if request.is_json else None
+    names = [request.headers.get("X-Device-Id"), (request.view_args or {}).get("device_id"),
+             body.get("device_id") if isinstance(body, dict) else None]
+    ids = [parsed for parsed in (parse_uuid(n) for n in names if isinstance(n, str)) if parsed is not None]
+    return bool(ids) and Device.select().where(Device.uuid.in_(ids) & Device.revoked_at.is_null(False)).exists()
+
+
 def enforce_access():
     endpoint = request.endpoint
     if not is_public(endpoint) and not current_user.is_authenticated:
         if request.path.startswith("/api/"):
+            if _named_device_revoked():
+                from .api.devices import REVOKED
+
+                raise ApiError(403, "device_revoked", REVOKED)
             raise ApiError(401, "unauthorized", "Please sign in.")
         return redirect(url_for("web_auth.login", next=request.full_path if request.query_string else request.path))
     if _needs_csrf(endpoint):
@@ -125,4 +144,7 @@ def init_app(app) -> None:
     )
     csrf.init_app(app)
     app.before_request(enforce_access)
+    from . import json_input
+
+    json_input.init_app(app)  # after the sign-in and CSRF checks: text that cannot be stored is refused
     app.after_request(add_security_headers)

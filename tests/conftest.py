@@ -109,6 +109,9 @@ def make_app(db_url, tmp_path):
             "INSTANCE_PATH": str(tmp_path / "instance"),
             "SECRET_KEY": TEST_SECRET,
             "AUTO_MIGRATE": False,
+            # Coordinators sign in with a password alone here; test_two_step.py turns the required second
+            # step on (the default everywhere else) and tests it.
+            "TOTP_REQUIRED": False,
         }
         config.update(overrides)
         return create_app(config)

@@ -30,3 +30,13 @@ def csrf_from_html(html: str) -> str:
     return match.group(1)
 
 
+
+
+def end_sessions(user) -> None:
+    """End every session of this user on the server, as a time-out would (signing out on purpose also retires
+    the field devices the session used)."""
+    from server.db import utcnow, write_transaction
+    from server.models import UserSession
+
+    with write_transaction():
+        UserSession.update(revoked_at=utcnow()).where(UserSession.user == user.id).execute()

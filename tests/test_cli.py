@@ -122,7 +122,7 @@ def test_demo_refused_in_production(make_app, tmp_path):
 
     pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
-    app = make_app(ENV="production", VAPID_PRIVATE_KEY=pem)
+    app = make_app(ENV="production", VAPID_PRIVATE_KEY=pem, TOTP_REQUIRED=True)
     result = app.test_cli_runner().invoke(args=["demo"])
     assert result.exit_code == 1 and "refused in production" in result.output
 

@@ -15,7 +15,7 @@ from server import sync
 from server.models import AuditEvent, Device, User, UserSession
 
 
-def test_create_users_with_password_or_invite(app, client, coordinator):
+def test_create_users_with_password_or_invite(app, client, coordinator, make_user):
     sign_in(client, coordinator)
     weak = post(client, "/coordinator/users/new", {"name": "Ann", "email": "ann@example.test",
                                                    "role": "peer_worker", "method": "password", "password": "short",
@@ -37,8 +37,14 @@ def test_create_users_with_password_or_invite(app, client, coordinator):
                                                         "role": "peer_worker", "method": "invite"})
     assert duplicate.status_code == 400
 
-    response = post(client, "/coordinator/users/new", {"name": "Ben", "email": "ben@example.test",
-                                                       "role": "coordinator", "method": "invite"})
+    # Only admins add coordinators (security finding 11): a coordinator is offered peer workers only.
+    refused = post(client, "/coordinator/users/new", {"name": "Ben", "email": "ben@example.test",
+                                                      "role": "coordinator", "method": "invite"})
+    assert refused.status_code == 400 and "ask an admin" in refused.get_data(as_text=True)
+    admin_client = sign_in(app.test_client(), make_user("admin", name="Admin"))
+    response = post(admin_client, "/coordinator/users/new", {"name": "Ben", "email": "ben@example.test",
+                                                             "role": "coordinator", "method": "invite",
+                                                             "team": str(coordinator.team.uuid)})
     assert response.status_code == 200
     link = re.search(r'value="(http://localhost/coordinator/invite/[^"]+)"', response.get_data(as_text=True)).group(1)
     path = link.replace("http://localhost", "")
@@ -83,10 +89,11 @@ def test_deactivate_role_and_device_revoke(app, client, coordinator, worker, mak
     except sync.SyncError as exc:
         assert "device_revoked" in repr(exc.__dict__) or "device_revoked" in str(exc)
 
-    assert post(client, f"/coordinator/users/{worker.uuid}/role", {"role": "coordinator"}).status_code == 302
-    assert User.get_by_id(worker.id).role == "coordinator"
+    # A coordinator cannot make a coordinator or an admin (only admins manage coordinators).
+    assert post(client, f"/coordinator/users/{worker.uuid}/role", {"role": "coordinator"}).status_code == 400
     assert post(client, f"/coordinator/users/{worker.uuid}/role", {"role": "admin"}).status_code == 400
-    post(client, f"/coordinator/users/{worker.uuid}/role", {"role": "peer_worker"})
+    assert User.get_by_id(worker.id).role == "peer_worker"
+    assert post(client, f"/coordinator/users/{worker.uuid}/role", {"role": "peer_worker"}).status_code == 302
 
     assert post(client, f"/coordinator/users/{coordinator.uuid}/deactivate").status_code == 400  # not yourself
     assert post(client, f"/coordinator/users/{worker.uuid}/deactivate").status_code == 302

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 
-from helpers import api_login
+from helpers import api_login, end_sessions
 from sync_support import HttpDevice
 
 from server.db import utcnow, write_transaction
@@ -48,7 +48,7 @@ def test_post_needs_csrf(client, worker):
 def test_not_signed_in_gets_nothing(client, worker):
     phone = HttpDevice(client, worker)
     client.post(_key_url(phone.device_id), headers={"X-CSRF-Token": phone.csrf})
-    client.post("/api/v1/auth/logout", headers={"X-CSRF-Token": phone.csrf})
+    end_sessions(worker)
     assert client.get(_key_url(phone.device_id)).status_code == 401
 
 

@@ -3,7 +3,7 @@ device's own signed-in user, never once revoked, CSRF on the write, a clear erro
 
 from __future__ import annotations
 
-from helpers import api_login
+from helpers import api_login, end_sessions
 from sync_support import HttpDevice
 
 from server.db import utcnow, write_transaction
@@ -37,7 +37,7 @@ def test_renaming_needs_csrf_and_a_session(client, worker):
     phone = HttpDevice(client, worker, "Phone")
     response = client.patch(f"/api/v1/devices/{phone.device_id}", json={"name": "Mine"})
     assert response.status_code == 403 and response.get_json()["code"] == "csrf_failed"
-    client.post("/api/v1/auth/logout", headers={"X-CSRF-Token": phone.csrf})
+    end_sessions(worker)
     assert _rename(client, phone.device_id, {"name": "Mine"}, phone.csrf).status_code == 401
     assert Device.get(Device.uuid == phone.device_id).name == "Phone"
 

@@ -65,9 +65,9 @@ def test_worker_cannot_touch_people_off_their_caseload(worker, make_user, device
         mutation("goal", new_id(), {"person_id": str(theirs.uuid), "title": "Walk"}),
     )
     assert [r["status"] for r in results] == ["rejected"] * 3
-    assert results[0]["errors"] == {"person_id": ["This person is not on your caseload."]}
+    assert results[0]["errors"] == {"person_id": ["No such person on your caseload."]}  # as for a random id
     assert results[1]["errors"] == {"record_id": ["This person is not on your caseload."]}
-    assert results[0]["code"] == "forbidden"
+    assert results[0]["code"] == "not_found"
     assert Person.get_by_id(theirs.id).display_name == "Sam"
 
 
@@ -347,7 +347,7 @@ def test_goal_progress_and_referral_checks(worker, device):
     )
     assert [r["status"] for r in results] == ["applied", "applied", "applied", "rejected", "applied", "rejected",
                                               "applied"]
-    assert results[3]["errors"] == {"goal_id": ["No such goal."]}
+    assert results[3]["errors"] == {"goal_id": ["No such goal on your caseload."]}
     assert results[5]["errors"] == {"resource_id": ["No such resource in the directory."]}
     page = pull(worker, device)
     progress = next(iter(changes_by_entity(page, "goal_progress").values()))["fields"]

@@ -13,13 +13,16 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from .. import sync
+from ..auth import end_current_session, has_revoked_device, use_device
 from ..db import write_transaction
 from ..errors import ApiError
 from ..extensions import ErrorSchema
-from ..models import Device
+from ..models import AuditEvent, Device
 from ..schemas import DeviceCreatedSchema, DeviceCreateSchema
 
 blp = Blueprint("devices_api", __name__, url_prefix="/api/v1/devices", description="Register a field device")
+REVOKED = ("This device was signed out by a coordinator. Its local data will be removed; sign in again on a "
+           "trusted device.")
 
 
 class DeviceNamedSchema(Schema):
@@ -35,10 +38,18 @@ class DeviceKeySchema(Schema):
 @blp.arguments(DeviceCreateSchema)
 @blp.response(201, DeviceCreatedSchema)
 @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
-@blp.alt_response(403, schema=ErrorSchema, description="Missing or stale CSRF token")
+@blp.alt_response(403, schema=ErrorSchema, description="csrf_failed, or device_revoked: this sign-in used a "
+                  "device that has since been revoked (the session has ended)")
 def create_device(args):
     """Register this device for the signed-in user; keep the returned device_id for push and pull."""
-    device = sync.register_device(current_user._get_current_object(), args["name"])
+    user = current_user._get_current_object()
+    if has_revoked_device(user):
+        end_current_session()
+        raise ApiError(403, "device_revoked", REVOKED)
+    device = sync.register_device(user, args["name"])
+    use_device(user, device)
+    with write_transaction():
+        AuditEvent.record(user, "device.register", "device", device.uuid)
     return {"device_id": str(device.uuid)}
 
 
@@ -48,10 +59,15 @@ def own_device(device_id) -> Device:
         key = device_id if isinstance(device_id, uuid.UUID) else uuid.UUID(device_id)
     except ValueError as exc:
         raise ApiError(403, "unknown_device", "This device is not registered to you.") from exc
+    user = current_user._get_current_object()
     try:
-        return sync.device_for(current_user._get_current_object(), key)
+        device = sync.device_for(user, key)
     except sync.SyncError as exc:
+        if exc.code == "device_revoked":  # a sign-in that shows a revoked device ends with it
+            end_current_session()
         raise ApiError(exc.status, exc.code, exc.message) from exc
+    use_device(user, device)
+    return device
 
 
 @blp.route("/<string:device_id>", methods=["PATCH"])
@@ -65,8 +81,8 @@ def rename_device(args, device_id):
     name = args["name"].strip()
     if not name:
         raise ApiError(422, "validation_failed", errors={"name": ["Give the device a name."]})
+    device = own_device(device_id)  # outside the write: a revoked device's sign-in must end even as this fails
     with write_transaction():
-        device = own_device(device_id)
         Device.update(name=name).where(Device.id == device.id).execute()
     return {"device_id": str(device.uuid), "name": name}
 
@@ -90,8 +106,8 @@ def get_device_key(device_id):
 @blp.alt_response(403, schema=ErrorSchema, description="csrf_failed, unknown_device or device_revoked")
 def make_device_key(device_id):
     """Make this device's wrap key once (32 random bytes) and return it; later calls return the same key."""
+    device = own_device(device_id)
     with write_transaction():
-        device = own_device(device_id)
         if not device.wrap_key:
             device.wrap_key = base64.b64encode(secrets.token_bytes(32)).decode("ascii")
             Device.update(wrap_key=device.wrap_key).where(

@@ -15,6 +15,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from .. import reminder_schedule as schedule
+from ..audit_reads import record_person_read
 from ..db import write_transaction
 from ..errors import ApiError
 from ..extensions import ErrorSchema
@@ -202,6 +203,7 @@ class PersonReminders(MethodView):
     def get(self, person_id):
         """Consent state and upcoming reminders: on or off, how many phones, when consent was given."""
         person = get_person(person_id, for_write=False)
+        record_person_read(current_user._get_current_object(), person, "person.reminders.view")
         return _status_out(person)
 
     @blp.response(200, ReminderStatusSchema)

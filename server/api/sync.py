@@ -28,6 +28,7 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 
 from .. import sync
+from ..audit_reads import record_pull
 from ..errors import ApiError
 from ..extensions import ErrorSchema
 from ..schemas import DeviceHeaderSchema, PullArgsSchema, PullSchema, PushResultSchema, PushSchema
@@ -95,8 +96,10 @@ def push(args):
 def pull(args, headers):
     """Changes in scope after `cursor`, oldest first, with `purge` for people who left the caseload.
     Repeat with the returned cursor while `more` is true. Gzip-compressed when the client accepts it."""
+    user = current_user._get_current_object()
     device = own_device(headers["device_id"])
-    page = sync.pull_changes(current_user._get_current_object(), device, args["cursor"], args["limit"])
+    page = sync.pull_changes(user, device, args["cursor"], args["limit"])
+    record_pull(user, device, args["cursor"], page)  # a coordinator's device reading the team: audited
     response = json_response(page)
     body = response.get_data()
     response.vary.add("Accept-Encoding")

@@ -228,6 +228,13 @@ def clean_text(value, label: str, max_length: int, required: bool = False) -> st
     return text
 
 
+def link_args(args) -> dict:
+    """A list page's filters, to carry into its "next page" and export links with url_for(**link_args(...)).
+    Not the page number, and never a name url_for itself takes (`endpoint`, `_method`, `_external`, ...): those
+    would build another URL or fail."""
+    return {k: v for k, v in args.items() if k != "page" and k != "endpoint" and not k.startswith("_")}
+
+
 def parse_page(value) -> int:
     try:
         page = int(value or 1)

@@ -34,6 +34,7 @@ from .access import (
     get_team_or_404,
     get_worker_or_none,
     is_admin,
+    link_args,
     parse_date,
     parse_page,
     parse_uuid,
@@ -111,10 +112,12 @@ def people_list():
                 .offset((page - 1) * PAGE_SIZE))
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
+    with write_transaction():  # who is supported, by whom, and how it goes: a look at each person listed
+        audit("person.list", "person", "", detail=f"page {page}, {len(rows)} people")
     return render_template(
         "coordinator/people.html", people=rows, more=more, page=page, filters=filters,
         workers_by_person=current_workers_by_person([p.id for p in rows]), workers=list(workers()),
-        today=today_local(), args={k: v for k, v in request.args.items() if k != "page"},
+        today=today_local(), args=link_args(request.args),
     )
 
 
@@ -227,6 +230,8 @@ def person_new():
 def person_edit(person_id):
     person = get_person_or_404(person_id)
     if request.method == "GET":
+        with write_transaction():
+            audit("person.view", "person", person.uuid, team=person.team_id, detail="edit form")
         return render_template("coordinator/person_form.html", person=person, teams=[], workers=[], admin=False)
     fields = _person_fields(request.form)
     with write_transaction():

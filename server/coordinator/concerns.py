@@ -42,6 +42,9 @@ def concern_list():
                 .order_by(Visit.concern_ack_at.is_null(False), high_first, Visit.started_at.desc(), Visit.id.desc())
                 .limit(PAGE_SIZE + 1)
                 .offset((page - 1) * PAGE_SIZE))
+    with write_transaction():  # the page shows concern notes: a read of each visit listed
+        audit("concern.list", "visit", "", detail=f"{'all' if show_all else 'open'}, page {page}, "
+                                                  f"{min(len(rows), PAGE_SIZE)} visits")
     return render_template("coordinator/concerns.html", visits=rows[:PAGE_SIZE], more=len(rows) > PAGE_SIZE,
                            page=page, show_all=show_all)
 

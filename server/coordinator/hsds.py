@@ -13,6 +13,7 @@ import uuid as uuidlib
 from flask import Response, render_template, request, stream_with_context
 
 from ..db import utcnow, write_transaction
+from ..json_input import text_problem
 from ..models import Resource
 from ..sync.revisions import next_rev
 from . import bp
@@ -201,6 +202,8 @@ def read_rows(data: bytes, kind: str) -> list:
             doc = json.loads(text)
         except ValueError as exc:
             raise RowError(f"The file is not valid JSON ({exc.msg}, line {exc.lineno}).") from exc
+        if (where := text_problem(doc)) is not None:
+            raise RowError(f"The file has text that cannot be stored (a lone UTF-16 surrogate) at {where}.")
         services = doc
         if isinstance(doc, dict):
             services = next((doc[k] for k in ("contents", "content", "services") if k in doc), None)

@@ -10,7 +10,7 @@ from ..db import utcnow, write_transaction
 from ..models import Resource
 from ..sync.revisions import next_rev
 from . import bp
-from .access import BadInput, audit, clean_text, get_resource_or_404, parse_page
+from .access import BadInput, audit, clean_text, get_resource_or_404, link_args, parse_page
 
 PAGE_SIZE = 50
 LIMITS = {"name": 200, "category": 80, "description": 4000, "address": 1000, "phone": 60, "website": 500,
@@ -60,7 +60,7 @@ def resource_list():
                 .limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE))
     return render_template("coordinator/resources.html", resources=rows[:PAGE_SIZE], more=len(rows) > PAGE_SIZE,
                            page=page, show=show, category=category, q=search, categories=categories(),
-                           args={k: v for k, v in request.args.items() if k != "page"})
+                           args=link_args(request.args))
 
 
 @bp.route("/resources/new", methods=["GET", "POST"])

@@ -32,6 +32,7 @@ from .access import (
     day_after,
     day_start,
     get_visit_or_404,
+    link_args,
     parse_page,
     parse_range,
     parse_uuid,
@@ -112,6 +113,9 @@ def review_queue():
     page = parse_page(request.args.get("page"))
     rows = newest_page(queue_query(filters), (page - 1) * PAGE_SIZE, PAGE_SIZE + 1, day_after(filters["to"]))
     more = len(rows) > PAGE_SIZE
+    with write_transaction():  # names with concern levels: one person's when filtered to them
+        audit("visit.list", "person" if filters["person"] else "visit", filters["person"] or "",
+              detail=f"review queue, page {page}, {min(len(rows), PAGE_SIZE)} visits")
     return render_template(
         "coordinator/review_queue.html",
         visits=rows[:PAGE_SIZE], more=more, page=page, filters=filters,
@@ -119,7 +123,7 @@ def review_queue():
         people=list(people().select(Person.uuid, Person.display_name).order_by(Person.display_name).limit(2000)
                     .tuples()),
         modes=VISIT_MODES, attendance=VISIT_ATTENDANCE,
-        args={k: v for k, v in request.args.items() if k != "page"},
+        args=link_args(request.args),
     )
 
 

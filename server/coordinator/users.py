@@ -1,7 +1,8 @@
-"""Users and devices: admins manage everyone, coordinators their own team. Create a user with an
-initial password or an invite link, change role (and team, for admins), deactivate (which ends every
-session and revokes their devices), see each user's devices with their last sync, revoke a device
-(the sync engine answers device_revoked and the phone wipes itself)."""
+"""Users and devices: admins manage everyone; coordinators manage their own team's peer workers (never another
+coordinator or an admin, whose account could read the team). Create a user with an initial password or an
+invite link, change role (and team, for admins), deactivate (which ends every session and revokes their
+devices), reset two-step sign-in, see each user's devices with their last sync, revoke a device (every sign-in
+that used it ends; the sync engine answers device_revoked and the phone wipes itself)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from peewee import IntegrityError, fn
 
-from ..auth import deactivate_user, normalise_email, revoke_all_sessions
+from .. import totp
+from ..auth import deactivate_user, end_device_sessions, normalise_email, revoke_all_sessions
 from ..db import utcnow, write_transaction
 from ..models import ROLES, Device, Team, User
 from ..passwords import hash_password, password_problem
@@ -35,12 +37,17 @@ ROLE_LABELS = {"peer_worker": "Peer worker", "coordinator": "Coordinator", "admi
 
 
 def roles_i_can_give() -> tuple[str, ...]:
-    return ROLES if is_admin() else ("peer_worker", "coordinator")
+    return ROLES if is_admin() else ("peer_worker",)
+
+
+def can_manage(user: User) -> bool:
+    """Admins manage everyone; a coordinator only peer workers (of their own team: lookups are team-scoped)."""
+    return is_admin() or user.role == "peer_worker"
 
 
 def check_can_manage(user: User) -> None:
-    """Coordinators manage their own team but never an admin; nobody demotes or locks out themselves."""
-    if user.role == "admin" and not is_admin():
+    """Refuse (403) what can_manage() refuses; nobody demotes or locks out themselves (not_myself)."""
+    if not can_manage(user):
         abort(403)
 
 
@@ -74,7 +81,8 @@ def _new_user_fields(form) -> dict:
         raise BadInput("Email: please give a valid email address.")
     role = form.get("role", "")
     if role not in roles_i_can_give():
-        raise BadInput("Role: choose peer worker or coordinator" + (" or admin." if is_admin() else "."))
+        raise BadInput("Role: choose peer worker, coordinator or admin." if is_admin() else
+                       "Role: coordinators add peer workers; ask an admin to add a coordinator.")
     if is_admin():
         team = get_team_or_404(form.get("team")) if form.get("team") else None
         if team is None and role != "admin":
@@ -124,14 +132,15 @@ def user_detail(user_id):
     devices = list(Device.select().where(Device.user == user).order_by(Device.created_at.desc()))
     return render_template("coordinator/user_detail.html", user=user, devices=devices, roles=roles_i_can_give(),
                            role_labels=ROLE_LABELS, teams=list(teams_in_scope()) if is_admin() else [],
-                           admin=is_admin(), can_manage=(user.role != "admin" or is_admin()))
+                           admin=is_admin(), can_manage=can_manage(user),
+                           recovery_left=totp.recovery_codes_left(user) if user.has_two_step else 0)
 
 
 @bp.post("/users/<user_id>/role")
 def user_role(user_id):
     user = get_user_or_404(user_id)
-    check_can_manage(user)
     not_myself(user, "change the role of")
+    check_can_manage(user)
     role = request.form.get("role", "")
     if role not in roles_i_can_give():
         raise BadInput("Role: choose one of the roles offered.")
@@ -150,8 +159,8 @@ def user_role(user_id):
 @bp.post("/users/<user_id>/deactivate")
 def user_deactivate(user_id):
     user = get_user_or_404(user_id)
-    check_can_manage(user)
     not_myself(user, "deactivate")
+    check_can_manage(user)
     with write_transaction():
         ended, wiped = deactivate_user(user, by=current_user._get_current_object())
         audit("user.deactivate", "user", user.uuid, team=user.team_id, detail=f"sessions {ended}, devices {wiped}")
@@ -174,14 +183,29 @@ def user_reactivate(user_id):
 def user_reinvite(user_id):
     """A fresh invite link; any earlier link stops working because the password hash changes."""
     user = get_user_or_404(user_id)
-    check_can_manage(user)
     not_myself(user, "re-invite")
+    check_can_manage(user)
     with write_transaction():
         User.update(password_hash=hash_password(secrets.token_urlsafe(32))).where(User.id == user.id).execute()
         revoke_all_sessions(user)
         audit("user.invite", "user", user.uuid, team=user.team_id)
     user = User.get_by_id(user.id)
     return render_template("coordinator/user_invite.html", user=user, link=invite_url(user))
+
+
+@bp.post("/users/<user_id>/two-step/reset")
+def user_two_step_reset(user_id):
+    """Lost phone and recovery codes: remove their authenticator; they set up a new one at their next sign-in
+    (coordinators and admins must). Their sessions end, so the reset cannot be used while signed in."""
+    user = get_user_or_404(user_id)
+    not_myself(user, "reset two-step sign-in for")
+    check_can_manage(user)
+    with write_transaction():
+        totp.turn_off(user)
+        ended = revoke_all_sessions(user)
+        audit("user.two_step_reset", "user", user.uuid, team=user.team_id, detail=f"sessions {ended}")
+    flash(f"Two-step sign-in reset for {user.name}. They set it up again when they next sign in.", "ok")
+    return redirect(url_for("coordinator.user_detail", user_id=user.uuid))
 
 
 @bp.post("/devices/<device_id>/revoke")
@@ -192,7 +216,8 @@ def device_revoke(device_id):
         with write_transaction():
             (Device.update(revoked_at=utcnow(), revoked_by=current_user.id)
              .where(Device.id == device.id).execute())
-            audit("device.revoke", "device", device.uuid, team=device.user.team_id)
+            ended = end_device_sessions(device)
+            audit("device.revoke", "device", device.uuid, team=device.user.team_id, detail=f"sessions {ended}")
     flash(f"“{device.name}” is revoked: its next contact wipes the data on it.", "ok")
     return redirect(url_for("coordinator.user_detail", user_id=device.user.uuid))
 

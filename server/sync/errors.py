@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+# A record outside the caller's scope is refused exactly as one that does not exist, so ids cannot be probed.
+NO_SUCH_PERSON = "No such person on your caseload."
+NO_SUCH_GOAL = "No such goal on your caseload."
+
 
 class SyncError(Exception):
     """A whole request is refused (unknown or revoked device): the view answers status/code/message."""

@@ -16,7 +16,7 @@ from ..db import utcnow
 from ..models import CaseloadAssignment, Conflict, Goal, GoalProgress, Person, Referral, Resource, Visit
 from .bulk import NewVisitRef, defaults
 from .envelope import Mutation
-from .errors import Rejected
+from .errors import NO_SUCH_GOAL, Rejected
 from .revisions import field_stamps, next_rev, stamp_author, stamp_change
 from .rules import FIELD_SCHEMAS
 from .wire import goal_fields, person_fields, referral_fields, visit_fields
@@ -134,10 +134,8 @@ def apply_goal_progress(batch, m: Mutation) -> Outcome:
             raise Rejected("not_found", {"record_id": ["No such goal progress."]})
         values = batch.load_fields(m, None, new=True)
         goal = batch.goal(values.pop("goal_id"))
-        if goal is None or goal.deleted:
-            raise Rejected("not_found", {"goal_id": ["No such goal."]})
-        if not batch.scope.allows(batch.person_ref(goal.person_id)):
-            raise Rejected("forbidden", {"goal_id": ["This goal's person is not on your caseload."]})
+        if goal is None or goal.deleted or not batch.scope.allows(batch.person_ref(goal.person_id)):
+            raise Rejected("not_found", {"goal_id": [NO_SUCH_GOAL]})  # alike: see Batch.person_in_scope
         values = _rating_visit(batch, values, goal)
         row = dict(_RATING_DEFAULTS)
         row.update(values)

@@ -23,7 +23,7 @@ from . import envelope
 from .bulk import Deferred, LateRev, NewVisitRef, insert_rows, key_of, select_in
 from .devices import mark_synced
 from .envelope import Mutation
-from .errors import Rejected
+from .errors import NO_SUCH_PERSON, Rejected
 from .handlers import HANDLERS, MODELS
 from .revisions import hold, reserved
 from .rules import fast_load
@@ -196,7 +196,7 @@ class Batch:
             ref = self._remember(row) if row is not None else None
         if ref is None or not self.scope.allows(ref):
             # The same answer for an id that does not exist and one that is not yours: ids cannot be probed.
-            raise Rejected("forbidden", {field_name: ["This person is not on your caseload."]})
+            raise Rejected("not_found", {field_name: [NO_SUCH_PERSON]})
         if ref.deleted:
             raise Rejected("forbidden", {field_name: ["This person has been removed."]})
         return ref

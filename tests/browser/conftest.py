@@ -77,6 +77,7 @@ def live_app(tmp_path, sqlite_template):
         "INSTANCE_PATH": str(tmp_path / "instance"),
         "SECRET_KEY": TEST_SECRET,
         "AUTO_MIGRATE": False,
+        "TOTP_REQUIRED": False,  # test_two_step_browser.py turns the coordinators' second step on
     })
     return app
 
