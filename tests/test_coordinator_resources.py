@@ -87,9 +87,13 @@ def test_hsds_json_import_good_rows_and_round_trip(client, coordinator):
     assert doc["total_items"] == 2 and len(doc["contents"]) == 2
     service = next(s for s in doc["contents"] if s["name"] == "Northside Food Bank")
     assert service["id"] == str(food.uuid)
-    assert service["organization"]["name"] and service["service_at_locations"][0]["location"]["physical_addresses"]
-    assert service["service_taxonomys"][0]["taxonomy"]["name"] == "Money"
-    assert service["contacts"][0]["phones"][0]["number"] == "0161 496 0000"
+    assert service["organization"]["name"] == "Northside Churches Together"
+    address = service["service_at_locations"][0]["location"]["addresses"][0]
+    assert (address["address_1"], address["city"], address["postal_code"], address["country"]) == (
+        "1 Church Lane", "Northside", "NS1 2AB", "GB")
+    assert service["attributes"][0]["taxonomy_term"]["name"] == "Money"
+    assert service["contacts"][0] == {"id": service["contacts"][0]["id"], "service_id": service["id"],
+                                      "name": "Telephone", "title": "0161 496 0000"}
     # the export imports back unchanged
     assert upload(client, json.dumps(doc), "again.json").status_code == 200
     assert Resource.get_by_id(food.id).address == food.address and Resource.select().count() == 2
@@ -97,7 +101,7 @@ def test_hsds_json_import_good_rows_and_round_trip(client, coordinator):
     table = client.get("/coordinator/resources/export.csv").get_data(as_text=True)
     rows = list(csv.DictReader(io.StringIO(table)))
     assert {r["name"] for r in rows} == {"Northside Food Bank", "Walking Group"}
-    assert {"organization_name", "location_name", "address_1", "taxonomy"} <= set(rows[0])
+    assert {"organization_name", "address_1", "city", "postcode", "taxonomy"} <= set(rows[0])
     assert AuditEvent.select().where(AuditEvent.action == "resource.import").count() == 3
 
 
@@ -132,11 +136,12 @@ def test_hsds_bad_rows_are_reported_and_nothing_is_imported(client, coordinator)
     assert upload(client, good_csv, "dir.csv").status_code == 200
     assert Resource.get(Resource.name == "Cafe").address == "2 High St"
 
-    for content, name in [("{not json", "x.json"), ("", "empty.json"), ("[]", "none.json"),
-                          ("title\nno name column\n", "x.csv"), (b"\xff\xfe\x00bad", "x.csv"),
-                          ('{"contents": 5}', "x.json")]:
+    # a file that cannot be read at all is a bad request; a readable file with bad services is unprocessable
+    for content, name, status in [("{not json", "x.json", 400), ("", "empty.json", 400), ("[]", "none.json", 422),
+                                  ("title\nno name column\n", "x.csv", 400), (b"\xff\xfe\x00bad", "x.csv", 400),
+                                  ('{"contents": 5}', "x.json", 400), (b"PK\x03\x04 broken", "x.zip", 400)]:
         response = upload(client, content, name)
-        assert response.status_code == 422, name
+        assert response.status_code == status, name
         assert 'role="alert"' in response.get_data(as_text=True)
     assert post(client, "/coordinator/resources/import", {}).status_code == 400
-    assert upload(client, b"x" * (2 * 1024 * 1024 + 10), "big.json").status_code in (413, 422)
+    assert upload(client, b"x" * (2 * 1024 * 1024 + 10), "big.json").status_code in (400, 413)
