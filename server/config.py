@@ -35,6 +35,8 @@ class Config:
     PROXY_COUNT: int = 0  # reverse proxies in front (trust that many X-Forwarded-* hops for scheme, host, address)
     COORDINATOR_IDLE_MINUTES: int = 30
     COORDINATOR_ABSOLUTE_HOURS: int = 12
+    ORUK_FEED: str = "off"  # the directory as an Open Referral UK feed: off | public | token
+    ORUK_FEED_TOKEN: str = ""  # the bearer token when ORUK_FEED=token (at least 32 characters)
     TESTING: bool = False
     extra: dict = field(default_factory=dict)
 

@@ -69,7 +69,7 @@ def from_form(form, current: list[dict]) -> list[dict]:
             raise ScheduleError(f"{label}: give both an opening and a closing time, like 09:30 and 16:00.")
         if closes <= opens:
             raise ScheduleError(f"{label}: the closing time must be after the opening time.")
-        spans.setdefault((opens[:5], closes[:5]), []).append(code)
+        spans.setdefault((opens[:5] + ":00", closes[:5] + ":00"), []).append(code)  # hh:mm:ss, as tables want
     weekly = [{"freq": "WEEKLY", "interval": 1, "byday": ",".join(days), "opens_at": opens, "closes_at": closes}
               for (opens, closes), days in spans.items()]
     return weekly + split_for_form(current)[1]
