@@ -11,11 +11,8 @@ import json
 from .mapping import RowError
 
 MAX_DEPTH = 40  # an HSDS service nests about 8 levels deep; 3,000 levels of "[" is not a services file
-SERVICE_SIGNS = {"status", "url", "service_at_locations", "organization_id", "organization", "schedules",
-                 "regular_schedules", "service_areas", "service_taxonomys", "fees", "cost_options",
-                 "eligibility_description", "application_process", "program_id", "wait_time"}
 OTHER_KINDS = (
-    ("service-at-location record", {"location", "location_id", "service_id"}),
+    ("service-at-location record", {"location", "location_id", "service_id", "service"}),
     ("location", {"location_type", "addresses", "physical_addresses", "latitude", "longitude", "transportation"}),
     ("organisation", {"organization_identifiers", "services", "website", "legal_status", "year_incorporated",
                       "tax_status", "tax_id", "logo", "parent_organization_id", "locations", "programs"}),
@@ -33,12 +30,14 @@ def kind_of(item) -> str:
     if not isinstance(item, dict):
         return "value that is not an object"
     keys = set(item)
-    if keys & SERVICE_SIGNS and not ("location" in keys and "service_id" in keys):
-        return "service"
-    for kind, signs in OTHER_KINDS:
+    for kind, signs in OTHER_KINDS:  # fields no service has at its top level
         if keys & signs:
             return kind
-    return "service"  # only the common fields (id, name, description): read it as a minimal service
+    return "service"  # a service, or only the common fields (id, name, description): a minimal service
+
+
+def _plural(kind: str) -> str:
+    return "taxonomies" if kind == "taxonomy" else kind + "s"
 
 
 def _depth_ok(doc) -> bool:
@@ -71,8 +70,9 @@ def read_json(data: bytes) -> list:
         raise FileError(f"The file is not valid JSON ({getattr(exc, 'msg', exc)}).") from exc
     if not _depth_ok(doc):
         raise FileError(f"The file is nested more than {MAX_DEPTH} levels deep: it is not a services file.")
-    if isinstance(doc, dict) and any(k in doc for k in ("contents", "content", "services")):
-        items = next(doc[k] for k in ("contents", "content", "services") if k in doc)
+    wrapper = next((k for k in ("contents", "content", "services") if isinstance(doc, dict) and k in doc), None)
+    if wrapper and (wrapper == "contents" or not {"id", "name"} & set(doc)):  # a page, not an organisation
+        items = doc[wrapper]
         if not isinstance(items, list):
             raise FileError("The page’s “contents” should be a list of services.")
     elif isinstance(doc, list):
@@ -83,12 +83,13 @@ def read_json(data: bytes) -> list:
         raise FileError("Expected services: a list of them, an Open Referral page of them, or one service.")
     kinds = [kind_of(item) for item in items]
     if items and "service" not in kinds and len(set(kinds)) == 1:
-        raise FileError(f"This file holds {'one ' + kinds[0] if len(items) == 1 else kinds[0] + 's'}, not "
+        raise FileError(f"This file holds {'one ' + kinds[0] if len(items) == 1 else _plural(kinds[0])}, not "
                         "services. Import a services file: a list or a page of services, or one service.")
     rows = []
     for i, (item, kind) in enumerate(zip(items, kinds, strict=True), 1):
         label = f"Service {i}"
-        rows.append((label, item if kind == "service" else RowError(f"this is a {kind}, not a service.")))
+        article = "an" if kind[0] in "aeiou" else "a"
+        rows.append((label, item if kind == "service" else RowError(f"this is {article} {kind}, not a service.")))
     return rows
 
 

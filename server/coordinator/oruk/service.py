@@ -52,7 +52,8 @@ def _location(r: Resource, sub, left: dict, original: dict | None) -> dict:
         if original and _same_address(original, r):
             address = original
         else:
-            address = {"id": (original or {}).get("id") or sub("address"), "address_1": r.address_1,
+            kept = {k: v for k, v in (original or {}).items() if k in ("attention", "region", "attributes")}
+            address = {**kept, "id": (original or {}).get("id") or sub("address"), "address_1": r.address_1,
                        "city": r.city, "state_province": r.county, "postal_code": r.postcode,
                        "country": r.country, "address_type": "postal" if r.location_type == "postal" else "physical"}
         location["addresses"] = [{**address, "location_id": location["id"]}] + list(left.get("addresses", []))
