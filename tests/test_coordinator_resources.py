@@ -145,3 +145,29 @@ def test_hsds_bad_rows_are_reported_and_nothing_is_imported(client, coordinator)
         assert 'role="alert"' in response.get_data(as_text=True)
     assert post(client, "/coordinator/resources/import", {}).status_code == 400
     assert upload(client, b"x" * (2 * 1024 * 1024 + 10), "big.json").status_code in (400, 413)
+
+
+def test_form_keeps_the_structured_address_status_and_opening_times(client, coordinator):
+    sign_in(client, coordinator)
+    form = {"name": "Drop-in", "address_1": "1 Church Lane", "city": "Northside", "county": "Greater Manchester",
+            "postcode": "ns12ab", "status": "temporarily closed", "location_type": "physical",
+            "opens_MO": "09:30", "closes_MO": "16:00", "opens_FR": "09:30", "closes_FR": "16:00",
+            "organization_name": "Churches Together", "organization_description": "Local churches"}
+    assert post(client, "/coordinator/resources/new", form).status_code == 302
+    r = Resource.get(Resource.name == "Drop-in")
+    assert (r.postcode, r.address, r.status, r.archived) == (
+        "NS1 2AB", "1 Church Lane, Northside, Greater Manchester, NS1 2AB", "temporarily closed", True)
+    assert json.loads(r.schedules) == [{"freq": "WEEKLY", "interval": 1, "byday": "MO,FR", "opens_at": "09:30:00",
+                                        "closes_at": "16:00:00"}]
+    page = client.get(f"/coordinator/resources/{r.uuid}/edit").get_data(as_text=True)
+    assert 'id="opens_MO" name="opens_MO" value="09:30"' in page and 'value="Greater Manchester"' in page
+    # the wording phones show survives a save that does not move the place
+    Resource.update(address="1 Church Lane,\nNorthside NS1 2AB").where(Resource.id == r.id).execute()
+    assert post(client, f"/coordinator/resources/{r.uuid}/edit", {**form, "status": "active"}).status_code == 302
+    assert Resource.get_by_id(r.id).address == "1 Church Lane,\nNorthside NS1 2AB"
+    assert not Resource.get_by_id(r.id).archived
+    for bad in ({"postcode": "NOT A CODE"}, {"status": "sleeping"}, {"location_type": "moon"},
+                {"opens_TU": "10:00"}, {"opens_TU": "10:00", "closes_TU": "09:00"}):
+        response = post(client, "/coordinator/resources/new", {**form, "name": "Bad", **bad})
+        assert response.status_code == 400, bad
+    assert not Resource.select().where(Resource.name == "Bad").exists()
