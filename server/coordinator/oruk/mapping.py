@@ -128,7 +128,7 @@ def _address(location: dict, originals: dict) -> dict:
     return parts
 
 
-def _keep_original(originals: dict, part: str, item: dict, dropped: list[str], node_keys: tuple) -> None:
+def _keep_original(originals: dict, part: str, item: dict, node_keys: tuple) -> None:
     """Keep an imported part we map, to give it back whole while our field still says the same."""
     kept = conform(item, node_at(*node_keys), part, [])
     if kept is not None:
@@ -195,17 +195,17 @@ def map_service(raw: dict) -> tuple[uuidlib.UUID | None, dict, dict]:
     if isinstance(area.get("name"), str) and 0 < len(area["name"].strip()) <= LIMITS["area"]:
         _take_first(service, "service_areas")  # a longer area stays whole in the raw copy
         fields["area"] = text(area["name"], "Service area", LIMITS["area"])
-        _keep_original(originals, "area", area, dropped, ("service_areas",))
+        _keep_original(originals, "area", area, ("service_areas",))
     category, attribute = _category(service)
     fields["category"] = ""
     if isinstance(category, str) and 0 < len(category.strip()) <= LIMITS["category"]:
         fields["category"] = category.strip()
-        _keep_original(originals, "attribute", attribute, dropped, ("attributes",))
+        _keep_original(originals, "attribute", attribute, ("attributes",))
     elif attribute:
         service.setdefault("attributes", []).insert(0, attribute)
     if "address" in originals:
-        _keep_original(originals, "address", originals.pop("address"), dropped,
-                       ("service_at_locations", "location", "addresses"))
+        address_node = ("service_at_locations", "location", "addresses")
+        _keep_original(originals, "address", originals.pop("address"), address_node)
     anchor = {"id": str(anchor_id), "name": fields["name"], "status": status}
     left = conform({k: v for k, v in service.items() if v not in ({}, [], None, "")} | anchor,
                    dropped=dropped) or {}
