@@ -89,6 +89,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(account.bp)
     app.register_blueprint(pwa_static.bp)
     app.register_blueprint(coordinator.bp)
+    from .coordinator.oruk import feed as oruk_feed
+
+    oruk_feed.check_setting(app.config["ALONGSIDE"])
+    app.register_blueprint(oruk_feed.bp)
     app.register_blueprint(person_pages.bp)
 
     @app.get("/healthz", endpoint="health")

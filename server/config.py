@@ -35,6 +35,8 @@ class Config:
     COORDINATOR_IDLE_MINUTES: int = 30
     COORDINATOR_ABSOLUTE_HOURS: int = 12
     TOTP_REQUIRED: bool = True  # coordinators and admins sign in with an authenticator code; off only in development
+    ORUK_FEED: str = "off"  # the directory as an Open Referral UK feed: off | public | token
+    ORUK_FEED_TOKEN: str = ""  # the bearer token when ORUK_FEED=token (at least 32 characters)
     TESTING: bool = False
     extra: dict = field(default_factory=dict)
 

@@ -216,7 +216,32 @@ class Resource(SyncedModel):
     website = CharField(max_length=500, default="")
     opening_hours = TextField(default="")
     area = CharField(max_length=120, default="")
-    archived = BooleanField(default=False)
+    archived = BooleanField(default=False)  # what phones see: true for every status but "active"
+    # Open Referral UK 3.0 (migration 0040): the structured address beside the free-text one, the
+    # organisation, the location type, weekly schedules as data, the standard's status, and the JSON of
+    # whatever an imported service carried that we do not store (so a later export does not lose it).
+    status = CharField(max_length=20, default="active")
+    organization_name = CharField(max_length=200, default="")
+    organization_description = TextField(default="")
+    location_type = CharField(max_length=10, default="physical")
+    address_1 = CharField(max_length=200, default="")
+    city = CharField(max_length=100, default="")
+    county = CharField(max_length=100, default="")
+    postcode = CharField(max_length=10, default="")
+    country = CharField(max_length=2, default="GB")
+    schedules = TextField(default="[]")
+    oruk_extra = TextField(default="")
+
+    STATUSES = ("active", "inactive", "defunct", "temporarily closed")
+    LOCATION_TYPES = ("physical", "postal", "virtual")
+
+    @staticmethod
+    def status_values(status: str) -> dict:
+        """The one rule tying the standard's status to the archived flag phones read."""
+        return {"status": status, "archived": status != "active"}
+
+    def address_parts(self) -> list[str]:
+        return [p for p in (self.address_1, self.city, self.county, self.postcode) if p]
 
 
 class Visit(SyncedModel):

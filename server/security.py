@@ -27,7 +27,8 @@ PUBLIC_ENDPOINTS = {
 }
 # Blueprints that are public as a whole: the app shell (no data in it) and the person supported's pages,
 # which are guarded by their own single-use invite or device cookie instead of a sign-in.
-PUBLIC_BLUEPRINTS = {"pwa", "person_pages"}
+# The Open Referral UK feed guards itself: off, public or behind its own token (a setting; see oruk/feed.py).
+PUBLIC_BLUEPRINTS = {"pwa", "person_pages", "oruk_feed"}
 
 # Writes that carry no CSRF token: JSON sign-in (a cross-site form cannot send application/json, and
 # there is no session yet to bind a token to) and the person's push subscribe (guarded by its own cookie).

@@ -87,9 +87,13 @@ def test_hsds_json_import_good_rows_and_round_trip(client, coordinator):
     assert doc["total_items"] == 2 and len(doc["contents"]) == 2
     service = next(s for s in doc["contents"] if s["name"] == "Northside Food Bank")
     assert service["id"] == str(food.uuid)
-    assert service["organization"]["name"] and service["service_at_locations"][0]["location"]["physical_addresses"]
-    assert service["service_taxonomys"][0]["taxonomy"]["name"] == "Money"
-    assert service["contacts"][0]["phones"][0]["number"] == "0161 496 0000"
+    assert service["organization"]["name"] == "Northside Churches Together"
+    address = service["service_at_locations"][0]["location"]["addresses"][0]
+    assert (address["address_1"], address["city"], address["postal_code"], address["country"]) == (
+        "1 Church Lane", "Northside", "NS1 2AB", "GB")
+    assert service["attributes"][0]["taxonomy_term"]["name"] == "Money"
+    assert service["contacts"][0] == {"id": service["contacts"][0]["id"], "service_id": service["id"],
+                                      "name": "Telephone", "title": "0161 496 0000"}
     # the export imports back unchanged
     assert upload(client, json.dumps(doc), "again.json").status_code == 200
     assert Resource.get_by_id(food.id).address == food.address and Resource.select().count() == 2
@@ -97,7 +101,7 @@ def test_hsds_json_import_good_rows_and_round_trip(client, coordinator):
     table = client.get("/coordinator/resources/export.csv").get_data(as_text=True)
     rows = list(csv.DictReader(io.StringIO(table)))
     assert {r["name"] for r in rows} == {"Northside Food Bank", "Walking Group"}
-    assert {"organization_name", "location_name", "address_1", "taxonomy"} <= set(rows[0])
+    assert {"organization_name", "address_1", "city", "postcode", "taxonomy"} <= set(rows[0])
     assert AuditEvent.select().where(AuditEvent.action == "resource.import").count() == 3
 
 
@@ -132,11 +136,38 @@ def test_hsds_bad_rows_are_reported_and_nothing_is_imported(client, coordinator)
     assert upload(client, good_csv, "dir.csv").status_code == 200
     assert Resource.get(Resource.name == "Cafe").address == "2 High St"
 
-    for content, name in [("{not json", "x.json"), ("", "empty.json"), ("[]", "none.json"),
-                          ("title\nno name column\n", "x.csv"), (b"\xff\xfe\x00bad", "x.csv"),
-                          ('{"contents": 5}', "x.json")]:
+    # a file that cannot be read at all is a bad request; a readable file with bad services is unprocessable
+    for content, name, status in [("{not json", "x.json", 400), ("", "empty.json", 400), ("[]", "none.json", 422),
+                                  ("title\nno name column\n", "x.csv", 400), (b"\xff\xfe\x00bad", "x.csv", 400),
+                                  ('{"contents": 5}', "x.json", 400), (b"PK\x03\x04 broken", "x.zip", 400)]:
         response = upload(client, content, name)
-        assert response.status_code == 422, name
+        assert response.status_code == status, name
         assert 'role="alert"' in response.get_data(as_text=True)
     assert post(client, "/coordinator/resources/import", {}).status_code == 400
-    assert upload(client, b"x" * (2 * 1024 * 1024 + 10), "big.json").status_code in (413, 422)
+    assert upload(client, b"x" * (2 * 1024 * 1024 + 10), "big.json").status_code in (400, 413)
+
+
+def test_form_keeps_the_structured_address_status_and_opening_times(client, coordinator):
+    sign_in(client, coordinator)
+    form = {"name": "Drop-in", "address_1": "1 Church Lane", "city": "Northside", "county": "Greater Manchester",
+            "postcode": "ns12ab", "status": "temporarily closed", "location_type": "physical",
+            "opens_MO": "09:30", "closes_MO": "16:00", "opens_FR": "09:30", "closes_FR": "16:00",
+            "organization_name": "Churches Together", "organization_description": "Local churches"}
+    assert post(client, "/coordinator/resources/new", form).status_code == 302
+    r = Resource.get(Resource.name == "Drop-in")
+    assert (r.postcode, r.address, r.status, r.archived) == (
+        "NS1 2AB", "1 Church Lane, Northside, Greater Manchester, NS1 2AB", "temporarily closed", True)
+    assert json.loads(r.schedules) == [{"freq": "WEEKLY", "interval": 1, "byday": "MO,FR", "opens_at": "09:30:00",
+                                        "closes_at": "16:00:00"}]
+    page = client.get(f"/coordinator/resources/{r.uuid}/edit").get_data(as_text=True)
+    assert 'id="opens_MO" name="opens_MO" value="09:30"' in page and 'value="Greater Manchester"' in page
+    # the wording phones show survives a save that does not move the place
+    Resource.update(address="1 Church Lane,\nNorthside NS1 2AB").where(Resource.id == r.id).execute()
+    assert post(client, f"/coordinator/resources/{r.uuid}/edit", {**form, "status": "active"}).status_code == 302
+    assert Resource.get_by_id(r.id).address == "1 Church Lane,\nNorthside NS1 2AB"
+    assert not Resource.get_by_id(r.id).archived
+    for bad in ({"postcode": "NOT A CODE"}, {"status": "sleeping"}, {"location_type": "moon"},
+                {"opens_TU": "10:00"}, {"opens_TU": "10:00", "closes_TU": "09:00"}):
+        response = post(client, "/coordinator/resources/new", {**form, "name": "Bad", **bad})
+        assert response.status_code == 400, bad
+    assert not Resource.select().where(Resource.name == "Bad").exists()

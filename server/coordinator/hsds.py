@@ -1,296 +1,164 @@
-"""The resource directory in Open Referral UK / HSDS shapes: services with their organisation, location,
-phone, schedule, area and taxonomy, as JSON and as flat CSV. Import checks every row first and reports
-each bad row; only a clean file is applied, all in one transaction (nothing half imported), and every
-imported resource takes a rev so phones receive it."""
+"""The coordinator's import and export of the resource directory in Open Referral UK 3.0 (HSDS 3.0 plus the
+UK rules; the mapping lives in oruk/). Import checks every service first and reports each bad one; only a
+clean file is applied, all in one transaction, and every imported resource takes a rev so phones get it.
+The report then says per service what was stored, what was kept in the raw copy and what was left out."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import uuid as uuidlib
 
 from flask import Response, render_template, request, stream_with_context
 
 from ..db import utcnow, write_transaction
-from ..json_input import text_problem
 from ..models import Resource
 from ..sync.revisions import next_rev
 from . import bp
 from .access import audit
 from .exports import csv_response
-from .resources import LIMITS
+from .oruk import schedules as schedules_mod
+from .oruk.mapping import RowError, map_service
+from .oruk.reader import FileError, read_flat_csv, read_json
+from .oruk.service import PROFILE_URL, VERSION, service_json
+from .oruk.tabular import package_bytes, read_package
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5000
-ID_NAMESPACE = uuidlib.UUID("6f1c3a52-1b7e-4c55-9d0e-2f8a4b6c7d10")  # turns non-UUID service ids into stable UUIDs
-ACTIVE_STATUSES = {"active", ""}
-KNOWN_STATUSES = {"active", "inactive", "defunct", "temporarily closed"}
-VOCABULARY = "alongside-categories"
-CSV_HEADER = ["id", "name", "description", "url", "status", "organization_id", "organization_name", "location_id",
-              "location_name", "address_1", "phone", "opening_hours", "service_area", "taxonomy"]
-
-
-class RowError(ValueError):
-    pass
-
-
-# --- export ---------------------------------------------------------------------------------------
-
-def _sub_id(resource: Resource, part: str) -> str:
-    return str(uuidlib.uuid5(resource.uuid, part))
-
-
-def service_json(r: Resource) -> dict:
-    """One resource as an Open Referral UK service. Our directory keeps one organisation and one location
-    per service, so their ids are derived from the service id and stay stable across exports."""
-    return {
-        "id": str(r.uuid),
-        "name": r.name,
-        "description": r.description,
-        "url": r.website,
-        "status": "inactive" if r.archived else "active",
-        "organization": {"id": _sub_id(r, "organization"), "name": r.name},
-        "contacts": [{"id": _sub_id(r, "contact"), "name": r.name,
-                      "phones": [{"id": _sub_id(r, "phone"), "number": r.phone}] if r.phone else []}],
-        "regular_schedules": ([{"id": _sub_id(r, "schedule"), "description": r.opening_hours}]
-                              if r.opening_hours else []),
-        "service_areas": [{"id": _sub_id(r, "area"), "service_area": r.area}] if r.area else [],
-        "service_at_locations": [{
-            "id": _sub_id(r, "service_at_location"),
-            "location": {"id": _sub_id(r, "location"), "name": r.name,
-                         "physical_addresses": [{"id": _sub_id(r, "address"), "address_1": r.address}]
-                         if r.address else []},
-        }],
-        "service_taxonomys": ([{"id": _sub_id(r, "taxonomy"),
-                                "taxonomy": {"id": str(uuidlib.uuid5(ID_NAMESPACE, r.category)), "name": r.category,
-                                             "vocabulary": VOCABULARY}}] if r.category else []),
-    }
+SPREADSHEET_HEADER = ["id", "name", "description", "url", "status", "organization_name", "organization_description",
+                      "location_type", "address_1", "city", "county", "postcode", "country", "phone",
+                      "opening_hours", "service_area", "taxonomy"]
 
 
 def _resources_for_export():
-    return (Resource.select().where(~Resource.deleted).order_by(Resource.id))
+    return Resource.select().where(~Resource.deleted).order_by(Resource.id)
 
 
 @bp.get("/resources/export.json")
 def hsds_export_json():
-    audit("resource.export", "resource", "", detail="hsds json")
+    audit("resource.export", "resource", "", detail="oruk json")
 
-    def generate():
-        # Streamed: the directory may be large, and json.dumps of each service keeps memory flat.
+    def generate():  # streamed: json.dumps of one service at a time keeps memory flat
         count = _resources_for_export().count()
-        yield json.dumps({"total_items": count, "page_number": 1, "total_pages": 1})[:-1] + ', "contents": ['
+        head = {"version": VERSION, "profile": PROFILE_URL, "total_items": count, "total_pages": 1,
+                "page_number": 1, "size": count, "first_page": True, "last_page": True, "empty": count == 0}
+        yield json.dumps(head)[:-1] + ', "contents": ['
         for i, r in enumerate(_resources_for_export().iterator()):
             yield ("," if i else "") + json.dumps(service_json(r))
         yield "]}"
 
     response = Response(stream_with_context(generate()), mimetype="application/json")
-    response.headers["Content-Disposition"] = 'attachment; filename="alongside-services.json"'
+    response.headers["Content-Disposition"] = 'attachment; filename="alongside-services-oruk-3.0.json"'
     return response
 
 
-def service_row(r: Resource) -> list:
-    s = service_json(r)
-    loc = s["service_at_locations"][0]["location"]
-    return [s["id"], r.name, r.description, r.website, s["status"], s["organization"]["id"], r.name, loc["id"],
-            r.name, r.address, r.phone, r.opening_hours, r.area, r.category]
+@bp.get("/resources/export-oruk.zip")
+def hsds_export_package():
+    audit("resource.export", "resource", "", detail="oruk tabular package")
+    data = package_bytes(service_json(r) for r in _resources_for_export().iterator())
+    response = Response(data, mimetype="application/zip")
+    response.headers["Content-Disposition"] = 'attachment; filename="alongside-services-oruk-3.0.zip"'
+    return response
+
+
+def spreadsheet_row(r: Resource) -> list:
+    return [str(r.uuid), r.name, r.description, r.website, r.status, r.organization_name,
+            r.organization_description, r.location_type, r.address_1, r.city, r.county, r.postcode, r.country,
+            r.phone, r.opening_hours, r.area, r.category]
 
 
 @bp.get("/resources/export.csv")
 def hsds_export_csv():
-    audit("resource.export", "resource", "", detail="hsds csv")
+    """For spreadsheets: one flat sheet, with cells that a spreadsheet would run as formulas made safe."""
+    audit("resource.export", "resource", "", detail="spreadsheet csv")
 
     def rows():  # the query runs inside the streamed response, not in the view (whose connection closes)
         for r in _resources_for_export().iterator():
-            yield service_row(r)
+            yield spreadsheet_row(r)
 
-    return csv_response("alongside-services.csv", CSV_HEADER, rows())
+    return csv_response("alongside-services-for-spreadsheets.csv", SPREADSHEET_HEADER, rows())
 
 
 # --- import ---------------------------------------------------------------------------------------
 
-def _text(value, label: str, limit: int, required: bool = False) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str | int | float):
-        raise RowError(f"{label} should be text.")
-    text = str(value).strip()
-    if "\x00" in text:
-        raise RowError(f"{label} contains a NUL character, which cannot be stored.")
-    if text.startswith("'") and text[1:2] in ("=", "+", "-", "@"):
-        text = text[1:]  # undo our own spreadsheet-safety apostrophe on re-import
-    if required and not text:
-        raise RowError(f"{label} is missing.")
-    if len(text) > limit:
-        raise RowError(f"{label} is longer than {limit} characters.")
-    return text
-
-
-def _first(items, key=None):
-    if not isinstance(items, list) or not items:
-        return {}
-    item = items[0]
-    if not isinstance(item, dict):
-        raise RowError("a list holds something that is not an object.")
-    return item.get(key, {}) if key else item
-
-
-def _service_id(value) -> uuidlib.UUID | None:
-    if value in (None, ""):
-        return None
-    text = str(value).strip()
-    try:
-        return uuidlib.UUID(text)
-    except ValueError:
-        return uuidlib.uuid5(ID_NAMESPACE, text[:200])
-
-
-def _fields(raw: dict) -> tuple[uuidlib.UUID | None, dict]:
-    """The resource fields from one flat row (CSV columns or a flattened JSON service)."""
-    status = _text(raw.get("status"), "Status", 40).lower()
-    if status not in KNOWN_STATUSES | {""}:
-        raise RowError(f"Status “{status}” is not one of active, inactive, defunct or temporarily closed.")
-    url = _text(raw.get("url"), "Website (url)", LIMITS["website"])
-    if url and not url.lower().startswith(("http://", "https://")):
-        raise RowError("Website (url) must start with https:// or http://.")
-    fields = {
-        "name": _text(raw.get("name"), "Name", LIMITS["name"], required=True),
-        "description": _text(raw.get("description"), "Description", LIMITS["description"]),
-        "website": url,
-        "address": _text(raw.get("address_1"), "Address", LIMITS["address"]),
-        "phone": _text(raw.get("phone"), "Phone", LIMITS["phone"]),
-        "opening_hours": _text(raw.get("opening_hours"), "Opening hours", LIMITS["opening_hours"]),
-        "area": _text(raw.get("service_area"), "Service area", LIMITS["area"]),
-        "category": _text(raw.get("taxonomy"), "Category (taxonomy)", LIMITS["category"]),
-        "archived": status not in ACTIVE_STATUSES,
-    }
-    return _service_id(raw.get("id")), fields
-
-
-def flatten_service(service) -> dict:
-    if not isinstance(service, dict):
-        raise RowError("this service is not an object.")
-    location = _first(service.get("service_at_locations"), "location")
-    if not isinstance(location, dict):
-        raise RowError("service_at_locations[0].location is not an object.")
-    address = _first(location.get("physical_addresses")) if location else {}
-    address_text = ", ".join(str(address.get(k)).strip() for k in
-                             ("address_1", "address_2", "city", "state_province", "postal_code")
-                             if address.get(k) not in (None, ""))
-    phone = _first(_first(service.get("contacts")).get("phones")) or _first(service.get("phones"))
-    schedule = _first(service.get("regular_schedules"))
-    area = _first(service.get("service_areas"))
-    taxonomy = _first(service.get("service_taxonomys"), "taxonomy") or _first(service.get("taxonomies"))
-    return {
-        "id": service.get("id"), "name": service.get("name"), "description": service.get("description"),
-        "url": service.get("url"), "status": service.get("status"), "address_1": address_text,
-        "phone": phone.get("number") if isinstance(phone, dict) else None,
-        "opening_hours": schedule.get("description") if isinstance(schedule, dict) else None,
-        "service_area": area.get("service_area") if isinstance(area, dict) else None,
-        "taxonomy": taxonomy.get("name") if isinstance(taxonomy, dict) else None,
-    }
-
-
-def read_rows(data: bytes, kind: str) -> list:
-    """The file's rows as (row label, flat dict or RowError); raises RowError for an unreadable file."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise RowError("The file is not UTF-8 text.") from exc
-    if kind == "json":
-        try:
-            doc = json.loads(text)
-        except ValueError as exc:
-            raise RowError(f"The file is not valid JSON ({exc.msg}, line {exc.lineno}).") from exc
-        if (where := text_problem(doc)) is not None:
-            raise RowError(f"The file has text that cannot be stored (a lone UTF-16 surrogate) at {where}.")
-        services = doc
-        if isinstance(doc, dict):
-            services = next((doc[k] for k in ("contents", "content", "services") if k in doc), None)
-        if not isinstance(services, list):
-            raise RowError("Expected a list of services, or an object with “contents” holding them.")
-        rows = []
-        for i, service in enumerate(services, 1):
-            try:
-                rows.append((f"Service {i}", flatten_service(service)))
-            except RowError as exc:
-                rows.append((f"Service {i}", exc))
-        return rows
-    reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames or "name" not in [f.strip().lower() for f in reader.fieldnames]:
-        raise RowError("The CSV needs a header row with at least a “name” column.")
-    return [(f"Row {i}", {(k or "").strip().lower(): v for k, v in row.items()})
-            for i, row in enumerate(reader, 2)]
-
-
 def check_rows(rows) -> tuple[list, list[str]]:
+    """[(label, service id, fields, report)] for the good rows, and one message per bad row."""
     good, errors, seen = [], [], set()
     for label, raw in rows:
         try:
             if isinstance(raw, RowError):
                 raise raw
-            service_id, fields = _fields(raw)
+            service_id, fields, report = map_service(raw)
             if service_id is not None and service_id in seen:
                 raise RowError("the same id appears earlier in the file.")
             if service_id is not None:
                 seen.add(service_id)
-            good.append((service_id, fields))
+            good.append((label, service_id, fields, report))
         except RowError as exc:
             name = raw.get("name") if isinstance(raw, dict) and isinstance(raw.get("name"), str) else ""
             errors.append(f"{label}{' (' + name[:60] + ')' if name else ''}: {exc}")
     return good, errors
 
 
-def apply_rows(good) -> tuple[int, int]:
-    """Create or update every row in one transaction; returns (created, updated)."""
-    created = updated = 0
-    now = utcnow()
+def apply_rows(good) -> list[dict]:
+    """Create or update every row in one transaction; returns the per-service report."""
+    now, results = utcnow(), []
     with write_transaction():
-        ids = [sid for sid, _ in good if sid is not None]
+        ids = [sid for _, sid, _, _ in good if sid is not None]
         existing = {r.uuid: r for r in Resource.select().where(Resource.uuid.in_(ids))} if ids else {}
         last = next_rev(len(good)) if good else 0
-        for offset, (service_id, fields) in enumerate(good):
-            rev = last - len(good) + 1 + offset
+        for offset, (label, service_id, fields, report) in enumerate(good):
+            values = {**fields, "schedules": schedules_mod.dump(fields["schedules"]),
+                      "oruk_extra": json.dumps(fields["oruk_extra"], separators=(",", ":"))}
+            values["rev"] = last - len(good) + 1 + offset
             current = existing.get(service_id)
             if current is not None:
-                (Resource.update(rev=rev, updated_at=now, deleted=False, **fields)
-                 .where(Resource.id == current.id).execute())
-                updated += 1
+                values.pop("uuid")
+                if current.address_parts() == [p for p in (values["address_1"], values["city"], values["county"],
+                                                           values["postcode"]) if p]:
+                    values["address"] = current.address  # same place: keep the wording phones show
+                Resource.update(updated_at=now, deleted=False, **values).where(Resource.id == current.id).execute()
             else:
-                Resource.create(uuid=service_id or uuidlib.uuid4(), rev=rev, **fields)
-                created += 1
-        audit("resource.import", "resource", "", detail=f"created {created}, updated {updated}")
-    return created, updated
+                Resource.create(**values)
+            results.append({"label": label, "name": fields["name"], "created": current is None, **report})
+        created = sum(1 for r in results if r["created"])
+        audit("resource.import", "resource", "", detail=f"created {created}, updated {len(results) - created}")
+    return results
+
+
+def _kind(filename: str, chosen: str) -> str:
+    if chosen:
+        return chosen
+    lower = filename.lower()
+    return "zip" if lower.endswith(".zip") else "csv" if lower.endswith(".csv") else "json"
+
+
+def _page(errors=None, results=None, status=200, more_errors=0):
+    return render_template("coordinator/hsds.html", errors=errors, results=results, more_errors=more_errors,
+                           version=VERSION), status
 
 
 @bp.route("/resources/import", methods=["GET", "POST"])
 def hsds_page():
     if request.method == "GET":
-        return render_template("coordinator/hsds.html", errors=None, result=None)
+        return _page()
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        return render_template("coordinator/hsds.html", errors=["Choose a file to import."], result=None), 400
+        return _page(["Choose a file to import."], status=400)
     data = upload.read(MAX_UPLOAD_BYTES + 1)
-    kind = request.form.get("format") or ("csv" if upload.filename.lower().endswith(".csv") else "json")
-    errors: list[str] = []
+    kind = _kind(upload.filename, request.form.get("format") or "")
     if len(data) > MAX_UPLOAD_BYTES:
-        errors = [f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB. Split it and import each part."]
-    elif kind not in ("csv", "json"):
-        errors = ["Format: choose JSON or CSV."]
-    else:
-        try:
-            rows = read_rows(data, kind)
-        except RowError as exc:
-            rows, errors = [], [str(exc)]
-        if len(rows) > MAX_ROWS:
-            errors = [f"The file has {len(rows)} services; import at most {MAX_ROWS} at a time."]
-        elif not errors:
-            good, errors = check_rows(rows)
-            if not errors and not good:
-                errors = ["The file holds no services."]
+        return _page([f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB. Split it and import "
+                      "each part."], status=400)
+    if kind not in ("csv", "json", "zip"):
+        return _page(["Format: choose JSON, the tabular package (zip) or CSV."], status=400)
+    try:
+        rows = {"json": read_json, "zip": read_package, "csv": read_flat_csv}[kind](data)
+    except FileError as exc:
+        return _page([str(exc)], status=400)
+    if len(rows) > MAX_ROWS:
+        return _page([f"The file has {len(rows)} services; import at most {MAX_ROWS} at a time."], status=422)
+    good, errors = check_rows(rows)
+    if not errors and not good:
+        errors = ["The file holds no services."]
     if errors:
-        return render_template("coordinator/hsds.html", errors=errors[:200], more_errors=max(0, len(errors) - 200),
-                               result=None), 422
-    created, updated = apply_rows(good)
-    return render_template("coordinator/hsds.html", errors=None, result={"created": created, "updated": updated})
-
+        return _page(errors[:200], status=422, more_errors=max(0, len(errors) - 200))
+    return _page(results=apply_rows(good))

@@ -11,12 +11,23 @@ from ..models import Resource
 from ..sync.revisions import next_rev
 from . import bp
 from .access import BadInput, audit, clean_text, get_resource_or_404, link_args, parse_page
+from .oruk import schedules as schedules_mod
+from .oruk.address import POSTCODE, join_address, normalise_postcode
 
 PAGE_SIZE = 50
 LIMITS = {"name": 200, "category": 80, "description": 4000, "address": 1000, "phone": 60, "website": 500,
           "opening_hours": 1000, "area": 120}
-LABELS = {"name": "Name", "category": "Category", "description": "Description", "address": "Address",
-          "phone": "Phone", "website": "Website", "opening_hours": "Opening hours", "area": "Area"}
+FORM_LIMITS = {"name": 200, "category": 80, "description": 4000, "phone": 60, "website": 500,
+               "opening_hours": 1000, "area": 120, "organization_name": 200, "organization_description": 4000,
+               "address_1": 200, "city": 100, "county": 100, "postcode": 10}
+LABELS = {"name": "Name", "category": "Category", "description": "Description", "phone": "Phone",
+          "website": "Website", "opening_hours": "Opening hours in words", "area": "Area",
+          "organization_name": "Organisation", "organization_description": "About the organisation",
+          "address_1": "Address line", "city": "Town or city", "county": "County", "postcode": "Postcode"}
+STATUS_LABELS = {"active": "Open", "temporarily closed": "Temporarily closed", "inactive": "Not running",
+                 "defunct": "Closed for good"}
+LOCATION_LABELS = {"physical": "A place people visit", "postal": "A postal address only",
+                   "virtual": "Online or by phone only"}
 
 
 def check_website(url: str) -> str:
@@ -25,10 +36,30 @@ def check_website(url: str) -> str:
     return url
 
 
-def resource_fields(form) -> dict:
+def resource_fields(form, current: Resource | None = None) -> dict:
+    """The resource's fields from the form; the free-text address phones show is made from the parts."""
     fields = {key: clean_text(form.get(key), LABELS[key], limit, required=(key == "name"))
-              for key, limit in LIMITS.items()}
+              for key, limit in FORM_LIMITS.items()}
     fields["website"] = check_website(fields["website"])
+    if fields["postcode"]:
+        fields["postcode"] = normalise_postcode(fields["postcode"])
+        if not POSTCODE.fullmatch(fields["postcode"]):
+            raise BadInput("Postcode: that is not a UK postcode (like NS1 2AB).")
+    status = form.get("status") or "active"
+    location_type = form.get("location_type") or "physical"
+    if status not in Resource.STATUSES:
+        raise BadInput("Status: choose one of the options.")
+    if location_type not in Resource.LOCATION_TYPES:
+        raise BadInput("Where: choose one of the options.")
+    try:
+        schedules = schedules_mod.from_form(form, schedules_mod.load(current.schedules) if current else [])
+    except schedules_mod.ScheduleError as exc:
+        raise BadInput(f"Opening times: {exc}") from exc
+    fields.update(Resource.status_values(status), location_type=location_type,
+                  schedules=schedules_mod.dump(schedules), address=join_address(fields))
+    if current is not None and current.address_parts() == [p for p in (
+            fields["address_1"], fields["city"], fields["county"], fields["postcode"]) if p]:
+        fields["address"] = current.address  # unchanged place: keep the wording phones show
     return fields
 
 
@@ -39,6 +70,13 @@ def categories() -> list[str]:
             .order_by(Resource.category)
             .tuples())
     return [c for (c,) in rows]
+
+
+def _form(resource: Resource | None):
+    week, others = schedules_mod.split_for_form(schedules_mod.load(resource.schedules) if resource else [])
+    return render_template("coordinator/resource_form.html", resource=resource, categories=categories(),
+                           days=schedules_mod.DAYS, week=week, other_schedules=schedules_mod.describe(others),
+                           statuses=STATUS_LABELS, location_types=LOCATION_LABELS)
 
 
 @bp.get("/resources")
@@ -66,7 +104,7 @@ def resource_list():
 @bp.route("/resources/new", methods=["GET", "POST"])
 def resource_new():
     if request.method == "GET":
-        return render_template("coordinator/resource_form.html", resource=None, categories=categories())
+        return _form(None)
     fields = resource_fields(request.form)
     with write_transaction():
         resource = Resource.create(rev=next_rev(), **fields)
@@ -79,8 +117,8 @@ def resource_new():
 def resource_edit(resource_id):
     resource = get_resource_or_404(resource_id)
     if request.method == "GET":
-        return render_template("coordinator/resource_form.html", resource=resource, categories=categories())
-    fields = resource_fields(request.form)
+        return _form(resource)
+    fields = resource_fields(request.form, resource)
     with write_transaction():
         Resource.update(rev=next_rev(), updated_at=utcnow(), **fields).where(Resource.id == resource.id).execute()
         audit("resource.edit", "resource", resource.uuid)
@@ -94,7 +132,8 @@ def resource_archive(resource_id):
     archived = request.form.get("archived", "1") == "1"
     if resource.archived != archived:
         with write_transaction():
-            (Resource.update(archived=archived, rev=next_rev(), updated_at=utcnow())
+            (Resource.update(rev=next_rev(), updated_at=utcnow(),
+                             **Resource.status_values("inactive" if archived else "active"))
              .where(Resource.id == resource.id).execute())
             audit("resource.archive" if archived else "resource.restore", "resource", resource.uuid)
     flash(f"{resource.name} {'archived' if archived else 'restored'}.", "ok")
