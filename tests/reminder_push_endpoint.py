@@ -113,6 +113,7 @@ class PushEndpoint:
             return 404
         try:
             self.verify_vapid(lower.get("authorization", ""))
+            assert lower.get("content-type") == "application/octet-stream", "content-type"
             assert lower.get("content-encoding") == "aes128gcm", "content-encoding"
             assert int(lower.get("ttl", "0")) > 0, "TTL must be set"
             assert lower.get("urgency") in ("very-low", "low", "normal", "high"), "Urgency must be set"
@@ -124,5 +125,5 @@ class PushEndpoint:
             return 400
         with self.lock:
             self.received.append({"sub": sub_id, "payload": json.loads(plaintext), "ttl": int(lower["ttl"]),
-                                  "urgency": lower["urgency"], "status": answer})
+                                  "urgency": lower["urgency"], "status": answer, "headers": lower})
         return answer

@@ -13,8 +13,8 @@ from reminder_push_endpoint import PushEndpoint
 
 from server.db import utcnow, write_transaction
 from server.models import Person, PushSubscription, Reminder, Team, User
-from server.person_pages import create_invite
 from server.reminders import Dispatcher
+from server.reminders.consent import create_invite
 
 STUB = """
 (() => {
