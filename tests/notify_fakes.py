@@ -35,6 +35,7 @@ class NotifyFake:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out at once, as a real server's do
 
             def log_message(self, *args):
                 pass

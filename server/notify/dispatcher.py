@@ -17,6 +17,7 @@ from ..db import database, utcnow, write_transaction
 from ..models import ContactPoint, OutboxAttempt, OutboxMessage, PushSubscription, User
 from . import settings as settings_module
 from .channels import Outcome, Send
+from .outbox import bulk_insert
 from .templates import TemplateError, render
 
 log = logging.getLogger("alongside.notify")
@@ -198,8 +199,7 @@ class Dispatcher:
         attempts, by_state, retries, gone = [], {}, [], set()
         for message in messages:
             out = outcomes[message.id]
-            attempts.append({"message": message.id, "at": now, "outcome": out.outcome, "http_status": out.http_status,
-                             "error": out.error[:200], "provider_id": out.provider_id[:64]})
+            attempts.append((message.id, now, out.outcome, out.http_status, out.error[:200], out.provider_id[:64]))
             if out.outcome == "retry" and message.attempts + 1 < self.limits.max_attempts:
                 n = message.attempts + 1
                 wait = min(self.limits.backoff_seconds * 2 ** (n - 1), self.limits.backoff_max_seconds)
@@ -215,8 +215,7 @@ class Dispatcher:
             field = {"sent": "sent", "expired": "expired", "cancelled": "cancelled"}.get(state, "failed")
             setattr(result, field, getattr(result, field) + 1)
         with write_transaction():
-            for start in range(0, len(attempts), 500):
-                OutboxAttempt.insert_many(attempts[start:start + 500]).execute()
+            bulk_insert(OutboxAttempt, ("message", "at", "outcome", "http_status", "error", "provider_id"), attempts)
             if gone:
                 result.subscriptions_removed = PushSubscription.delete().where(PushSubscription.id.in_(gone)).execute()
             delivered_subs = [m.subscription_id for m in messages

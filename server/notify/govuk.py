@@ -29,6 +29,7 @@ class GovukNotifyTransport:
         if client is None:
             client = NotificationsAPIClient(self.settings.notify_api_key, base_url=self.settings.notify_base_url,
                                             timeout=self.settings.limits.request_timeout)
+            client.request_session.trust_env = False  # no proxy or netrc look-ups on every request
             self._local.client = client
         return client
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import smtplib
 import ssl
 import threading
-from email.message import EmailMessage
-from email.utils import make_msgid
+from email.mime.text import MIMEText
+from email.utils import formatdate, make_msgid
 from urllib.parse import unquote, urlsplit
 
 from .channels import Outcome, Send
@@ -67,22 +67,24 @@ class SmtpTransport:
             except OSError:
                 pass
 
-    def message(self, send: Send) -> EmailMessage:
+    def message(self, send: Send) -> MIMEText:
+        """A plain-text message (the compat32 classes: several times cheaper to build than EmailMessage)."""
         r = send.rendered
-        msg = EmailMessage()
+        msg = MIMEText(r.email_body, "plain", "utf-8")
         msg["From"] = self.settings.smtp_from
         msg["To"] = send.address
         msg["Subject"] = r.email_subject
+        msg["Date"] = formatdate(usegmt=True)
         msg["Message-ID"] = make_msgid(domain=self.settings.smtp_from.rpartition("@")[2] or None)
         msg["Auto-Submitted"] = "auto-generated"
-        msg.set_content(r.email_body)
         return msg
 
     def send(self, send: Send) -> Outcome:
         msg = self.message(send)
+        data = msg.as_bytes()
         for attempt in (1, 2):  # a kept connection the server closed meanwhile: reconnect once
             try:
-                self._connection().send_message(msg)
+                self._connection().sendmail(self.settings.smtp_from, [send.address], data)
                 return Outcome("delivered", 250, provider_id=msg["Message-ID"].strip("<>")[:64])
             except smtplib.SMTPServerDisconnected:
                 self._drop()

@@ -9,6 +9,7 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from .. import db as dbmod
 from .. import notify
@@ -20,6 +21,22 @@ from .messages import expiry_and_urgency, template_for
 log = logging.getLogger("alongside.reminders")
 MAX_LATE = dt.timedelta(minutes=60)  # later than this after its time, a reminder is missed, not sent
 BATCH = 500
+
+
+class Due(NamedTuple):
+    id: int
+    person_id: int
+    kind: str
+    template: str
+    visit_at: dt.datetime | None
+    send_at: dt.datetime
+
+
+class Who(NamedTuple):
+    id: int
+    reminders_opt_in: bool
+    deleted: bool
+    status: str
 
 
 @dataclass
@@ -34,22 +51,28 @@ class ReleaseResult:
 def release_batch(now: dt.datetime, batch: int = BATCH) -> ReleaseResult:
     result = ReleaseResult()
     with write_transaction():
-        query = (Reminder.select()
+        # plain tuples, not model instances: a batch is read in a fraction of the time
+        query = (Reminder.select(Reminder.id, Reminder.person, Reminder.kind, Reminder.template, Reminder.visit_at,
+                                 Reminder.send_at)
                  .where((Reminder.status == "pending") & (Reminder.send_at <= now))
                  .order_by(Reminder.send_at, Reminder.id)
                  .limit(batch))
         if dbmod.is_postgres():
             query = query.for_update("FOR UPDATE SKIP LOCKED")
-        reminders = list(query)
+        reminders = [Due(*row) for row in query.tuples()]
         if not reminders:
             return result
         person_ids = {r.person_id for r in reminders}
-        people = {p.id: p for p in Person.select().where(Person.id.in_(person_ids))}
+        people = {row[0]: Who(*row) for row in
+                  Person.select(Person.id, Person.reminders_opt_in, Person.deleted, Person.status)
+                  .where(Person.id.in_(person_ids)).tuples()}
         subs, contacts = defaultdict(list), defaultdict(list)
-        for sub in PushSubscription.select().where(PushSubscription.person.in_(person_ids)):
-            subs[sub.person_id].append(sub)
-        for contact in ContactPoint.select().where(ContactPoint.person.in_(person_ids)):
-            contacts[contact.person_id].append(contact)
+        for sub in (PushSubscription.select(PushSubscription.id, PushSubscription.person)
+                    .where(PushSubscription.person.in_(person_ids)).namedtuples()):
+            subs[sub.person].append(sub)
+        for contact in (ContactPoint.select(ContactPoint.id, ContactPoint.person, ContactPoint.channel)
+                        .where(ContactPoint.person.in_(person_ids)).namedtuples()):
+            contacts[contact.person].append(contact)
         rows, status = [], defaultdict(list)
         for reminder in reminders:
             person = people[reminder.person_id]

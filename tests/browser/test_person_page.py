@@ -14,8 +14,8 @@ from reminder_push_endpoint import PushEndpoint
 from server.db import utcnow, write_transaction
 from server.models import Person, PushSubscription, Reminder, Team, User
 from server.notify import Dispatcher
-from server.reminders.dispatch import run_pass
 from server.reminders.consent import create_invite
+from server.reminders.dispatch import run_pass
 
 STUB = """
 (() => {
