@@ -7,11 +7,11 @@ import datetime as dt
 
 import pytest
 
-from server.changes import next_rev
 from server.db import utcnow, write_transaction
 from server.models import Consent, Goal, Person, Reminder, ReminderSetting, Visit
 from server.reminders import consent, goals, schedule, status
 from server.reminders import settings as reminder_settings
+from server.sync.revisions import next_rev
 
 UTC = dt.UTC
 

@@ -12,10 +12,10 @@ import re
 import secrets
 
 from .. import notify
-from ..changes import next_rev
 from ..db import utcnow, write_transaction
 from ..models import AuditEvent, Consent, ContactPoint, Invite, Person, PushSubscription, ReminderDevice
 from ..notify.subscriptions import save_push_subscription
+from ..sync.revisions import stamp_values
 from . import schedule
 
 CONSENT_TEXT_VERSION = "2026-11-r1"
@@ -66,12 +66,12 @@ def clean_address(channel: str, value) -> str:
 
 
 def _set_opt_in(person: Person, value: bool) -> None:
+    """A synced field changes: stamped the one way (devices learn of it on their next pull)."""
     if person.reminders_opt_in == value:
         return
+    (Person.update(reminders_opt_in=value, **stamp_values(person, ["reminders_opt_in"]))
+     .where(Person.id == person.id).execute())
     person.reminders_opt_in = value
-    person.rev = next_rev()  # devices learn of it on their next pull
-    person.updated_at = utcnow()
-    person.save(only=[Person.reminders_opt_in, Person.rev, Person.updated_at])
 
 
 def add_contact(person: Person, channel: str, address: str, *, device=None, recorded_by=None,
