@@ -7,6 +7,7 @@ anything but "stop" needs the person on your own caseload. Every time carries it
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import segno
 from flask import current_app, request, url_for
@@ -89,6 +90,7 @@ class ReminderStatusSchema(Schema):
     channels = fields.List(fields.String(), metadata={"description": "Channels with consent: webpush, sms, email"})
     channels_available = fields.List(fields.String(), metadata={"description": "Channels this server can send"})
     consents = fields.List(fields.Nested(ConsentHistorySchema))
+    consent_text_current = fields.String(metadata={"description": "The consent text version to offer now"})
     consent_given_at = fields.DateTime(format="iso", allow_none=True)
     consent_text_version = fields.String(allow_none=True)
     consent_withdrawn_at = fields.DateTime(format="iso", allow_none=True)
@@ -176,7 +178,7 @@ def _status_out(person: Person) -> dict:
         state[key] = _utc(state[key])
     consents = [{**c, "given_at": _utc(c["given_at"]), "withdrawn_at": _utc(c["withdrawn_at"])}
                 for c in status.consent_history(person)]
-    return {"person_id": str(person.uuid), **state, "consents": consents,
+    return {"person_id": str(person.uuid), **state, "consents": consents, "consent_text_current": CONSENT_TEXT_VERSION,
             "upcoming": [_reminder_out(r) for r in status.upcoming(person)]}
 
 
@@ -199,8 +201,10 @@ class Invites(MethodView):
         with write_transaction():
             token, invite = create_invite(person, current_user._get_current_object())
         link = request.host_url.rstrip("/") + url_for("person_pages.invite", token=token)
-        qr = segno.make(link, error="m").svg_inline(scale=4, title="Reminders link")
-        qr = qr.replace("<svg ", '<svg role="img" ', 1)
+        buffer = io.BytesIO()  # with the SVG namespace, so the phone can parse it as SVG (never as HTML)
+        segno.make(link, error="m").save(buffer, kind="svg", xmldecl=False, svgns=True, nl=False, scale=4,
+                                         title="Reminders link", svgclass="qr")
+        qr = buffer.getvalue().decode().replace("<svg ", '<svg role="img" ', 1)
         return {"url": link, "expires_at": _utc(invite.expires_at), "qr_svg": qr}
 
 
