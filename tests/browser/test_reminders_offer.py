@@ -18,8 +18,6 @@ from test_pwa_a11y import audit
 
 from server.models import Consent, Person, PushSubscription
 
-AXE = None
-
 
 @pytest.fixture
 def endpoint(live_app):
@@ -31,7 +29,8 @@ def endpoint(live_app):
 
 def status_is(page, word, timeout=20000):
     page.wait_for_function(
-        "(w) => { const s = document.querySelector('#reminders-status'); return s && s.textContent.trim().startsWith(w); }",
+        "(w) => { const s = document.querySelector('#reminders-status');"
+        " return s && s.textContent.trim().startsWith(w); }",
         arg=word, timeout=timeout)
 
 
