@@ -8,6 +8,7 @@ at (screenshots) at 360x640 and 1366x768."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from conftest import go_offline, go_online
@@ -17,6 +18,18 @@ from test_person_page import STUB
 from test_pwa_a11y import audit
 
 from server.models import Consent, Person, PushSubscription
+
+AXE = Path(__file__).resolve().parent.parent / "vendor" / "axe-core-4.14.1" / "axe.min.js"
+
+
+def axe_clean(page, where):
+    """axe-core's WCAG 2.x A/AA rules find nothing on this page."""
+    if not page.evaluate("typeof axe !== 'undefined'"):
+        page.evaluate(AXE.read_text() + "\n;0")
+    violations = page.evaluate("""async () => (await axe.run(document, {runOnly: {type: 'tag',
+        values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})).violations
+        .map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))""")
+    assert violations == [], f"{where}: {violations}"
 
 
 @pytest.fixture
@@ -50,9 +63,11 @@ def person_consents(playwright_browser, live_server, endpoint, link):
     phone.add_init_script(STUB % json.dumps(endpoint.new_subscription()))
     page = phone.new_page()
     page.goto(link)
+    axe_clean(page, "the person's consent page")
     page.click("#turn-on")
     page.wait_for_url(f"{live_server.url}/r/")
     page.wait_for_selector("h1:text-is('Your reminders')")
+    axe_clean(page, "the person's reminders page")
     return phone, page
 
 
@@ -67,6 +82,7 @@ def test_offer_consent_and_stop_from_either_side(live_server, field, page, brows
     assert page.locator("#reminders-copy").is_visible()
     page.screenshot(path=str(tmp_path / "offer-360.png"), full_page=True)
     audit(page, "person page with the offer")
+    axe_clean(page, "person page with the offer")
 
     # the person's own phone: open the link, turn reminders on; the worker's screen follows by itself
     phone, person_page = person_consents(playwright_browser, live_server, endpoint, link)
@@ -110,6 +126,7 @@ def test_offline_says_it_needs_signal(live_server, field, page, browser_context,
         page.wait_for_selector("#reminders-offline")
         assert "need signal" in page.inner_text("#reminders-offline")
         audit(page, "person page offline")
+        axe_clean(page, "person page offline")
     finally:
         go_online(browser_context)
     page.click("#reminders-retry")
@@ -138,6 +155,9 @@ def test_laptop_size_and_settings(live_server, field, playwright_browser, endpoi
         page.click("#goal-reminder button[type=submit]")
         page.wait_for_selector("#reminders-upcoming li:has-text('Walk to the park')")
         audit(page, "person page, reminders on, laptop")
+        for summary in ("#reminder-settings summary", "#goal-reminder summary"):
+            page.click(summary)
+        axe_clean(page, "person page, reminders on, laptop")
         page.screenshot(path=str(tmp_path / "on-1366.png"), full_page=True)
     finally:
         context.close()
