@@ -3,7 +3,7 @@ its own process (a Web Push endpoint that decrypts every Nth body; a GOV.UK Noti
 request's JWT; an aiosmtpd SMTP server), through the real pass: release into the outbox, then the dispatcher.
 Also a bare loop of pywebpush.webpush calls in the same run, for scale. Prints figures; asserts nothing.
 
-    .venv/bin/python bench/reminders_bench.py [--reminders 10000] [--bare 1000] [--workers 8]
+    .venv/bin/python bench/reminders_bench.py [--reminders 10000] [--bare 1000] [--workers 8] [--dispatchers 1]
                                              [--postgres [postgresql://postgres@127.0.0.1:5432/test]]
 
 --postgres creates a throwaway database beside the given one (dropped at the end); default SQLite."""
@@ -72,11 +72,12 @@ def serve(port_queue, keys_path: str, verify_every: int, counter):
     server.serve_forever()
 
 
-def serve_fake(kind: str, port_queue, counter, problems):
-    """The GOV.UK Notify or SMTP stand-in (child process); keeps the shared counters current."""
+def serve_fake(kind: str, port_queue, counter, problems, verify_every: int):
+    """The GOV.UK Notify or SMTP stand-in (child process); keeps the shared counters current. Notify's JWT is
+    checked on every Nth request (as the push stand-in decrypts every Nth body), SMTP keeps raw messages."""
     from notify_fakes import NotifyFake, SmtpFake
 
-    fake = NotifyFake() if kind == "notify" else SmtpFake()
+    fake = NotifyFake(verify_every=max(1, verify_every)) if kind == "notify" else SmtpFake(parse=False)
     port_queue.put(fake.base_url if kind == "notify" else fake.url)
     while True:
         counter.value = len(fake.received)
@@ -90,7 +91,9 @@ def main():
     parser.add_argument("--bare", type=int, default=1_000, help="pywebpush.webpush calls in the bare loop")
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--batch-size", type=int, default=200)
-    parser.add_argument("--verify-every", type=int, default=500)
+    parser.add_argument("--dispatchers", type=int, default=1, help="dispatcher processes at once (all claim safely)")
+    parser.add_argument("--verify-every", type=int, default=50,
+                        help="the push stand-in decrypts, and the Notify stand-in checks the JWT of, every Nth request")
     parser.add_argument("--postgres", nargs="?", const="postgresql://postgres@127.0.0.1:5432/test", default="",
                         help="admin URL; a throwaway database is made beside it")
     args = parser.parse_args()
@@ -120,7 +123,8 @@ def main():
     origin = f"http://127.0.0.1:{queue.get(timeout=20)}"
     addresses = {}
     for kind in ("notify", "smtp"):
-        child = ctx.Process(target=serve_fake, args=(kind, queue, counters[kind], problems[kind]), daemon=True)
+        child = ctx.Process(target=serve_fake, args=(kind, queue, counters[kind], problems[kind], args.verify_every),
+                            daemon=True)
         child.start()
         children.append(child)
         addresses[kind] = queue.get(timeout=20)
@@ -139,7 +143,7 @@ def main():
               "SMTP_URL": addresses["smtp"], "SMTP_FROM": "reminders@alongside.example"}
     try:
         app = create_app(config)
-        run(app, args, origin, p256dh, auth, counters, problems)
+        run(app, args, origin, p256dh, auth, counters, problems, config)
     finally:
         for child in children:
             child.terminate()
@@ -170,7 +174,18 @@ def make_postgres_database(admin_url: str):
     return f"{base}/{name}", drop
 
 
-def run(app, args, origin, p256dh, auth, counters, problems):
+def dispatch_elsewhere(config: dict, workers: int, batch: int, start, results) -> None:
+    """Another dispatcher process on the same database (child process): waits for the start signal."""
+    from server import create_app
+    from server.notify import Dispatcher
+
+    app = create_app({**config, "AUTO_MIGRATE": False})
+    with Dispatcher.from_app(app, workers=workers, batch_size=batch) as dispatcher:
+        start.wait()
+        results.put(dispatcher.send_due().as_dict())
+
+
+def run(app, args, origin, p256dh, auth, counters, problems, config):
     from server import db as dbmod
     from server.db import utcnow, write_transaction
     from server.models import Consent, ContactPoint, OutboxAttempt, Person, PushSubscription, Reminder, Team
@@ -227,14 +242,27 @@ def run(app, args, origin, p256dh, auth, counters, problems):
 
     # --- the pass: release into the outbox, then the dispatcher over the three channels ------------------
     before = {k: v.value for k, v in counters.items()}
+    ctx = mp.get_context("spawn")
+    start, results = ctx.Event(), ctx.Queue()
+    others = [ctx.Process(target=dispatch_elsewhere, args=(config, args.workers, args.batch_size, start, results))
+              for _ in range(args.dispatchers - 1)]
+    for other in others:
+        other.start()
+    time.sleep(3 if others else 0)  # let them start their apps before the clock starts
     t0, c0 = time.perf_counter(), time.process_time()
     with Dispatcher.from_app(app, workers=args.workers, batch_size=args.batch_size) as dispatcher:
         with dbmod.database.connection_context():
             released = release_due()
         t_release = time.perf_counter() - t0
-        sent = dispatcher.send_due()
+        start.set()
+        sent = dispatcher.send_due().as_dict()
+        for _ in others:
+            for key, value in results.get(timeout=600).items():
+                sent[key] += value
     took, cpu = time.perf_counter() - t0, time.process_time() - c0
-    result = {"reminders_queued": released.queued, **sent.as_dict()}
+    for other in others:
+        other.join(10)
+    result = {"reminders_queued": released.queued, **sent}
     time.sleep(0.1)  # the stand-ins' counters are refreshed every 20 ms
     got = {k: v.value - before[k] for k, v in counters.items()}
     with dbmod.database.connection_context():
@@ -247,9 +275,10 @@ def run(app, args, origin, p256dh, auth, counters, problems):
     if bare is not None:
         print(f"  bare pywebpush.webpush loop: {args.bare} sends in {bare:.2f} s = {args.bare / bare:.0f} sends/s")
     print(f"  release into the outbox: {released.queued} reminders, {released.messages} messages in {t_release:.2f} s")
-    print(f"  pass (workers={args.workers}, batch={args.batch_size}): {result['sent']} sent in {took:.2f} s "
+    print(f"  pass ({args.dispatchers} dispatcher(s), workers={args.workers}, batch={args.batch_size}): "
+          f"{result['sent']} sent in {took:.2f} s "
           f"= {result['sent'] / took:.0f} sends/s (queued {result['reminders_queued']}, failed {result['failed']}, "
-          f"retrying {result['retrying']}); dispatcher CPU {cpu:.2f} s "
+          f"retrying {result['retrying']}); first dispatcher's CPU {cpu:.2f} s "
           f"= {cpu / max(1, result['sent']) * 1e3:.2f} ms a send")
     print(f"  received: push {got['push']}, GOV.UK Notify SMS {got['notify']}, SMTP email {got['smtp']}; "
           f"JWT/SMTP problems {problems['notify'].value}/{problems['smtp'].value}; reminders queued {queued}; "
