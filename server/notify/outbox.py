@@ -50,25 +50,26 @@ def person_rows(person_id: int, template: str, values: dict, *, subscriptions, c
     return rows
 
 
-def bulk_insert(model, fields: tuple[str, ...], rows: list[tuple]) -> None:
-    """INSERT many rows with one prepared statement (executemany): peewee builds SQL for a multi-row
-    insert value by value, which costs more than sending the messages. Values go through each field's
-    db_value, exactly as peewee would store them. Fields not named take their Python default."""
+def bulk_insert(model, fields: tuple[str, ...], rows: list[tuple], chunk: int = 200) -> None:
+    """INSERT many rows, a multi-row VALUES statement per chunk: peewee builds such SQL value by value (slower
+    than sending the messages), and psycopg2's executemany makes a round trip per row. Values go through each
+    field's db_value, exactly as peewee would store them. Fields not named take their Python default."""
     meta = model._meta
     defaults = [(name, f.default) for name, f in meta.fields.items()
                 if name not in fields and f.default is not None and name != meta.primary_key.name]
     names = list(fields) + [name for name, _ in defaults]
     convert = [meta.fields[name].db_value for name in names]
     columns = ", ".join(f'"{meta.fields[name].column_name}"' for name in names)
-    placeholders = ", ".join([database.obj.param] * len(names))
-    # only the model's own table and column names go into the text; every value is a parameter
-    sql = f'INSERT INTO "{meta.table_name}" ({columns}) VALUES ({placeholders})'  # noqa: S608
-    params = []
-    for row in rows:
-        extra = [d() if callable(d) else d for _, d in defaults]
-        params.append([c(v) for c, v in zip(convert, (*row, *extra), strict=True)])
-    cursor = database.cursor()
-    cursor.executemany(sql, params)
+    one = "(" + ", ".join([database.obj.param] * len(names)) + ")"
+    for start in range(0, len(rows), chunk):
+        part = rows[start:start + chunk]
+        params = []
+        for row in part:
+            extra = [d() if callable(d) else d for _, d in defaults]
+            params.extend(c(v) for c, v in zip(convert, (*row, *extra), strict=True))
+        # only the model's own table and column names go into the text; every value is a parameter
+        sql = f'INSERT INTO "{meta.table_name}" ({columns}) VALUES ' + ", ".join([one] * len(part))  # noqa: S608
+        database.execute_sql(sql, params)
 
 
 def _to_id(value):
