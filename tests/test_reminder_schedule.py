@@ -353,3 +353,12 @@ def test_sync_push_schedules_moves_and_cancels(client, worker):
     [result] = phone.push([mutation("visit", vid, op="delete", base_rev=result["rev"])])
     assert result["status"] == "applied", result
     assert _pending(person) == {}
+
+
+def test_the_time_zone_is_read_in_create_app(make_app):
+    """Not as a side effect of registering the commands: create_app itself sets the scheduling zone."""
+    make_app(TIMEZONE="America/New_York")
+    assert schedule.zone().key == "America/New_York"
+    assert schedule.local_at(dt.date(2030, 1, 15), "18:00") == u(2030, 1, 15, 23, 0)
+    make_app()
+    assert schedule.zone().key == "Europe/London"
