@@ -1,5 +1,5 @@
 """Alongside: the Flask application factory. Reads like a table of contents:
-config -> database -> errors -> auth -> security -> blueprints -> cli."""
+config -> database -> errors -> auth -> security -> notify, reminders -> blueprints -> cli."""
 
 from __future__ import annotations
 
@@ -54,6 +54,10 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)  # after the API, so its one error shape replaces flask-smorest's
     auth_module.init_app(app)
     security.init_app(app)
+    from . import notify, reminders
+
+    notify.init_app(app)  # the channel layer's settings: channels, push hosts, dispatch limits
+    reminders.init_app(app)  # the organisation's time zone for scheduling; reminder templates; commands
     _register_blueprints(app)
     from . import cli
 

@@ -143,4 +143,3 @@ def init_app(app) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(db_cli)
     app.cli.add_command(demo)
-    __import__("server.reminders_cli", fromlist=["init_app"]).init_app(app)  # reminders send | run

@@ -32,6 +32,14 @@ class Config:
     AUTO_MIGRATE: bool | None = None  # None = migrate on start on SQLite only
     HTTPS: bool = False  # behind TLS: Secure cookies and HSTS
     PROXY_COUNT: int = 0  # reverse proxies in front (trust that many X-Forwarded-* hops for scheme, host, address)
+    BASE_URL: str = "http://127.0.0.1:5000"  # links in SMS and email (push links are paths)
+    PUSH_HOSTS: str = ""  # comma-separated push service hosts ("*.example" = sub-domains); empty = built-in list
+    NOTIFY_API_KEY: str = ""  # GOV.UK Notify; with a template id below, turns on SMS and/or email
+    NOTIFY_BASE_URL: str = "https://api.notifications.service.gov.uk"
+    NOTIFY_SMS_TEMPLATE_ID: str = ""  # a Notify template whose whole text is ((body))
+    NOTIFY_EMAIL_TEMPLATE_ID: str = ""  # subject ((subject)), text ((body))
+    SMTP_URL: str = ""  # smtp://user:pass@host:587 (STARTTLS) or smtps://...:465; email when Notify has none
+    SMTP_FROM: str = ""  # the From address for SMTP email
     COORDINATOR_IDLE_MINUTES: int = 30
     COORDINATOR_ABSOLUTE_HOURS: int = 12
     TOTP_REQUIRED: bool = True  # coordinators and admins sign in with an authenticator code; off only in development
@@ -79,6 +87,10 @@ class Config:
             problems.append("ALONGSIDE_VAPID_PRIVATE_KEY must be set (PEM text or a path to a PEM file)")
         if not self.TOTP_REQUIRED:
             problems.append("ALONGSIDE_TOTP_REQUIRED must stay on: coordinators and admins need two-step sign-in")
+        if (self.NOTIFY_API_KEY or self.SMTP_URL) and not self.BASE_URL.startswith("https://"):
+            problems.append("ALONGSIDE_BASE_URL must be the https:// address people reach the service at")
+        if self.SMTP_URL and not self.SMTP_FROM:
+            problems.append("ALONGSIDE_SMTP_FROM must be set with ALONGSIDE_SMTP_URL")
         if not self.DATABASE_URL:
             problems.append("ALONGSIDE_DATABASE_URL must be set (postgresql://... for many users)")
         if problems:

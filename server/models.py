@@ -440,15 +440,26 @@ class ReminderDevice(BaseModel):
 
 
 class Consent(BaseModel):
+    """One consent to one channel (webpush on a phone, sms, email): given, and perhaps withdrawn. Kept as
+    history after a stop; the phone number or email address itself is not (see ContactPoint)."""
+
     person = ForeignKeyField(Person, backref="consents", on_delete="CASCADE")
     device = ForeignKeyField(ReminderDevice, null=True, backref="consents", on_delete="SET NULL")
     text_version = CharField(max_length=20)
     given_at = DateTimeField(default=utcnow)
     withdrawn_at = DateTimeField(null=True)
+    channel = CharField(max_length=10, default="webpush")  # webpush | sms | email (0060)
+    recorded_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")  # in person, by a worker
+    withdrawn_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    withdrawn_reason = CharField(max_length=20, default="")  # person_page | person_request | contact_gone
 
 
 class PushSubscription(BaseModel):
-    person = ForeignKeyField(Person, backref="push_subscriptions", on_delete="CASCADE")
+    """A browser's Web Push subscription: a person supported's phone, or (user set, person null) a staff
+    member's browser for staff alerts (0060)."""
+
+    person = ForeignKeyField(Person, null=True, backref="push_subscriptions", on_delete="CASCADE")
+    user = ForeignKeyField(User, null=True, backref="push_subscriptions", on_delete="CASCADE")
     device = ForeignKeyField(ReminderDevice, null=True, backref="subscriptions", on_delete="CASCADE")
     endpoint = TextField()
     endpoint_hash = CharField(max_length=64, unique=True)
@@ -465,9 +476,12 @@ class Reminder(BaseModel):
     visit = ForeignKeyField(Visit, null=True, backref="reminders", on_delete="CASCADE")
     goal = ForeignKeyField(Goal, null=True, backref="reminders", on_delete="CASCADE")
     created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
-    body = CharField(max_length=120)
+    body = CharField(max_length=120)  # shown only on the person's own /r/ page, never sent
+    template = CharField(max_length=20, default="")  # goal_step: which safe template (0060)
+    visit_at = DateTimeField(null=True)  # visit reminders: the visit's time, a safe template value (0060)
     send_at = DateTimeField()
-    status = CharField(max_length=10, default="pending")  # pending|sending|sent|failed|missed|cancelled
+    # pending | queued (handed to the outbox, 0060) | sending, sent (before 0060) | failed | missed | cancelled
+    status = CharField(max_length=10, default="pending")
     attempts = IntegerField(default=0)
     next_attempt_at = DateTimeField(null=True)
     claimed_at = DateTimeField(null=True)
@@ -480,6 +494,9 @@ class Reminder(BaseModel):
 
 
 class ReminderDelivery(BaseModel):
+    """Push outcomes as recorded before the channel layer (0060); kept as history, no longer written:
+    every outcome now goes to OutboxAttempt."""
+
     reminder = ForeignKeyField(Reminder, backref="deliveries", on_delete="CASCADE")
     subscription = ForeignKeyField(PushSubscription, null=True, backref="deliveries", on_delete="SET NULL")
     at = DateTimeField(default=utcnow)
@@ -538,10 +555,69 @@ class SignInThrottle(BaseModel):
     failures = IntegerField(default=0)
 
 
+# --- notifications: the channel layer (server/notify/) and people's consented contacts (reminders) -----
+
+class ContactPoint(BaseModel):
+    """A person supported's phone number (sms) or email address (email), kept only while the consent
+    stands: deleted on stop, so the address is gone; the Consent row stays as history."""
+
+    person = ForeignKeyField(Person, backref="contact_points", on_delete="CASCADE")
+    channel = CharField(max_length=10)  # sms | email
+    address = CharField(max_length=254)
+    consent = ForeignKeyField(Consent, backref="+", on_delete="CASCADE")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("person", "channel"), True),)
+
+
+class OutboxMessage(BaseModel):
+    """One message to send on one channel to one recipient: a template id and safe values, never text.
+    Recipient: a person supported (subscription or contact point) or a staff user (subscription or their
+    account email). The dispatcher claims, sends, retries and records it exactly once."""
+
+    uuid = UUIDField(unique=True, default=uuidlib.uuid4)
+    channel = CharField(max_length=10)  # webpush | sms | email
+    transport = CharField(max_length=12)  # webpush | govuk_notify | smtp
+    template = CharField(max_length=40)
+    template_values = TextField(default="{}")  # JSON of checked values: times, counts, links, choices
+    source = CharField(max_length=20, default="")  # reminder | safety | ...
+    dedupe_key = CharField(max_length=120, null=True, unique=True)
+    person = ForeignKeyField(Person, null=True, backref="+", on_delete="CASCADE")
+    user = ForeignKeyField(User, null=True, backref="+", on_delete="CASCADE")
+    subscription = ForeignKeyField(PushSubscription, null=True, backref="+", on_delete="SET NULL")
+    contact = ForeignKeyField(ContactPoint, null=True, backref="+", on_delete="SET NULL")
+    reminder = ForeignKeyField(Reminder, null=True, backref="messages", on_delete="CASCADE")
+    urgency = CharField(max_length=10, default="normal")  # very-low | low | normal | high
+    due_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField(null=True)  # not sent after this: its words would no longer be true
+    state = CharField(max_length=10, default="pending")  # pending|sending|sent|failed|expired|cancelled
+    attempts = IntegerField(default=0)
+    next_attempt_at = DateTimeField(null=True)
+    claimed_at = DateTimeField(null=True)
+    sent_at = DateTimeField(null=True)
+    last_error = CharField(max_length=200, default="")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("state", "due_at"), False), (("person", "state"), False), (("user", "state"), False))
+
+
+class OutboxAttempt(BaseModel):
+    """Every outcome of every message, one row each: delivered, retry, failed, gone, expired, cancelled."""
+
+    message = ForeignKeyField(OutboxMessage, backref="attempts_made", on_delete="CASCADE")
+    at = DateTimeField(default=utcnow)
+    outcome = CharField(max_length=12)
+    http_status = IntegerField(null=True)
+    error = CharField(max_length=200, default="")  # never a key, an address, a name or a body
+    provider_id = CharField(max_length=64, default="")  # e.g. GOV.UK Notify's notification id
+
+
 ALL_MODELS = [
     Team, User, UserSession, Person, CaseloadAssignment, Resource, Visit, Goal, GoalProgress,
     Referral, Review, Device, AppliedMutation, ChangeCounter, Conflict, AuditEvent,
     Invite, ReminderDevice, Consent, PushSubscription, Reminder, ReminderDelivery,
-    ReminderSetting,
+    ReminderSetting, ContactPoint, OutboxMessage, OutboxAttempt,
     RecoveryCode, SessionDevice, SignInThrottle,
 ]

@@ -39,6 +39,7 @@ class PushEndpoint:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out at once, as a real server's do
 
             def log_message(self, *args):
                 pass
@@ -113,6 +114,7 @@ class PushEndpoint:
             return 404
         try:
             self.verify_vapid(lower.get("authorization", ""))
+            assert lower.get("content-type") == "application/octet-stream", "content-type"
             assert lower.get("content-encoding") == "aes128gcm", "content-encoding"
             assert int(lower.get("ttl", "0")) > 0, "TTL must be set"
             assert lower.get("urgency") in ("very-low", "low", "normal", "high"), "Urgency must be set"
@@ -124,5 +126,5 @@ class PushEndpoint:
             return 400
         with self.lock:
             self.received.append({"sub": sub_id, "payload": json.loads(plaintext), "ttl": int(lower["ttl"]),
-                                  "urgency": lower["urgency"], "status": answer})
+                                  "urgency": lower["urgency"], "status": answer, "headers": lower})
         return answer

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from server.db import utcnow, write_transaction
 from server.models import AuditEvent, Invite, Person, PushSubscription, Reminder, Visit
-from server.reminder_schedule import CONSENT_TEXT_VERSION
+from server.reminders.consent import CONSENT_TEXT_VERSION
 
 
 def b64url(raw: bytes) -> str:
@@ -201,7 +201,7 @@ def test_goal_reminders(app, client, csrf, person):
     assert client.delete(f"{url}/{reminder_id}", headers={"X-CSRF-Token": csrf}).status_code == 404
 
 
-def test_settings(app, client, csrf, person, coordinator):
+def test_settings(app, client, csrf, person, coordinator, make_user):
     url = f"/api/v1/invites/people/{person.uuid}/settings"
     response = client.put(url, json={"hours_before": 3, "quiet_hours_start": "22:00", "quiet_hours_end": "07:30"},
                           headers={"X-CSRF-Token": csrf})
@@ -214,8 +214,11 @@ def test_settings(app, client, csrf, person, coordinator):
     boss = app.test_client()
     from helpers import api_login
 
-    token = api_login(boss, coordinator)
-    assert boss.put(org, json={"evening_time": "17:30"}, headers={"X-CSRF-Token": token}).status_code == 200
+    token = api_login(boss, coordinator)  # a team coordinator may not change organisation-wide settings
+    assert boss.put(org, json={"evening_time": "17:30"}, headers={"X-CSRF-Token": token}).status_code == 403
+    admin = app.test_client()
+    token = api_login(admin, make_user("admin"))
+    assert admin.put(org, json={"evening_time": "17:30"}, headers={"X-CSRF-Token": token}).status_code == 200
     assert client.get(url).get_json()["evening_time"] == "17:30"
 
 

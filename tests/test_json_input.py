@@ -110,8 +110,7 @@ def test_consent_label_on_the_persons_page(app, worker):
     from test_invites import fake_subscription
 
     from server.db import write_transaction
-    from server.person_pages import create_invite
-    from server.reminder_schedule import CONSENT_TEXT_VERSION
+    from server.reminders.consent import CONSENT_TEXT_VERSION, create_invite
 
     person = person_on_caseload(worker)
     with write_transaction():

@@ -12,8 +12,8 @@ from test_invites import fake_subscription
 
 from server.db import utcnow, write_transaction
 from server.models import Consent, Person, PushSubscription, Reminder, ReminderDevice, Visit
-from server.person_pages import DEVICE_COOKIE, create_invite, hash_token
-from server.reminder_schedule import CONSENT_TEXT_VERSION
+from server.person_pages import DEVICE_COOKIE
+from server.reminders.consent import CONSENT_TEXT_VERSION, create_invite, hash_token
 
 
 @pytest.fixture
@@ -141,7 +141,9 @@ def test_production_refuses_plain_http_and_private_push_endpoints(make_app, pers
     sub = fake_subscription()
     sub["endpoint"] = "https://10.0.0.5/push/x"
     assert turn_on(app.test_client(), value, sub).status_code == 422
-    sub["endpoint"] = "https://push.example.test/push/x"
+    sub["endpoint"] = "https://push.example.test/push/x"  # a host name, but not a push service's
+    assert turn_on(app.test_client(), value, sub).status_code == 422
+    sub["endpoint"] = "https://fcm.googleapis.com/fcm/send/x"
     assert turn_on(app.test_client(), value, sub).status_code == 200
 
 
@@ -179,7 +181,7 @@ def test_quiet_hours_move_reminders(app, person, token):
     assert (person.quiet_hours_start, person.quiet_hours_end) == ("20:00", "09:30")
     moved = Reminder.get(Reminder.kind == "visit_soon")
     assert moved.id == soon.id and moved.status == "pending"
-    from server.reminder_schedule import to_local
+    from server.reminders.schedule import to_local
 
     assert to_local(moved.send_at).strftime("%H:%M") == "09:30"
     assert phone.post("/r/quiet-hours", data={"start": "late", "end": "09:30",

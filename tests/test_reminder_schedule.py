@@ -7,9 +7,10 @@ import datetime as dt
 
 import pytest
 
-from server import reminder_schedule as schedule
 from server.db import utcnow, write_transaction
 from server.models import Consent, Goal, Person, Reminder, ReminderSetting, Visit
+from server.reminders import consent, goals, schedule, status
+from server.reminders import settings as reminder_settings
 from server.sync.revisions import next_rev
 
 UTC = dt.UTC
@@ -22,7 +23,7 @@ def u(*args):
 
 def plan(visit_at, **settings):
     return {p.kind: (p.send_at, p.body) for p in
-            schedule.plan_visit_reminders(visit_at, schedule.Settings(**settings))}
+            schedule.plan_visit_reminders(visit_at, reminder_settings.Settings(**settings))}
 
 
 # --- pure rules (no database) ----------------------------------------------------------------
@@ -130,12 +131,12 @@ def test_nonexistent_local_time_moves_forward():
 ])
 def test_custom_text_refuses_health_words_names_links_and_length(text):
     person = Person(display_name="Alex Smith")
-    assert schedule.custom_text_problems(text, person)
+    assert goals.custom_text_problems(text, person)
 
 
 @pytest.mark.parametrize("text", ["Walk to the park", "Bake the bread", "Phone the library", "Go swimming"])
 def test_custom_text_allows_plain_words(text):
-    assert schedule.custom_text_problems(text, Person(display_name="Alex Smith")) == []
+    assert goals.custom_text_problems(text, Person(display_name="Alex Smith")) == []
 
 
 # --- with the database ------------------------------------------------------------------------
@@ -182,7 +183,7 @@ def test_visit_changed_creates_reschedules_and_cancels(person, worker):
     assert pending["visit_soon"].id == soon_id
     assert Reminder.select().where(Reminder.person == person.id).count() == 2
     soon_expected = schedule.apply_quiet_hours(visit.next_visit_at - dt.timedelta(hours=2),
-                                               schedule.settings_for(person))
+                                               reminder_settings.settings_for(person))
     assert pending["visit_soon"].send_at == soon_expected
 
     # next visit removed: cancelled
@@ -274,11 +275,11 @@ def test_sent_reminder_is_never_recreated(person, worker):
 def test_person_and_organisation_settings(person, worker, coordinator):
     with write_transaction():
         schedule.update_settings(None, by=coordinator, hours_before=3, evening_time="19:00")
-    assert schedule.settings_for(person).hours_before == 3
+    assert reminder_settings.settings_for(person).hours_before == 3
     with write_transaction():
         schedule.update_settings(person, by=worker, evening_before=False, quiet_hours_start="22:00",
                                  quiet_hours_end="07:00")
-    s = schedule.settings_for(person)
+    s = reminder_settings.settings_for(person)
     assert (s.evening_before, s.hours_before, s.evening_time) == (False, 3, "19:00")
     assert (s.quiet_hours_start, s.quiet_hours_end) == ("22:00", "07:00")
     assert Person.get_by_id(person.id).quiet_hours_start == "22:00"
@@ -297,35 +298,35 @@ def test_person_and_organisation_settings(person, worker, coordinator):
 def test_goal_reminder_from_template_and_custom_text(person, worker):
     with write_transaction():
         goal = Goal.create(person=person, title="Walk more")
-        r = schedule.add_goal_reminder(person, dt.datetime(2030, 6, 3, 11, 0), "custom", "Walk to the park",
+        r = goals.add_goal_reminder(person, dt.datetime(2030, 6, 3, 11, 0), "custom", "Walk to the park",
                                        goal=goal, by=worker, now=u(2030, 1, 1))
     assert r.body == "Reminder: Walk to the park"
     assert r.send_at == u(2030, 6, 3, 10, 0)  # 11:00 BST
     with write_transaction():
-        r2 = schedule.add_goal_reminder(person, dt.datetime(2030, 1, 3, 6, 0, tzinfo=UTC), "step", by=worker,
+        r2 = goals.add_goal_reminder(person, dt.datetime(2030, 1, 3, 6, 0, tzinfo=UTC), "step", by=worker,
                                         now=u(2030, 1, 1))
     assert r2.body == "Reminder: the step you planned for today"
     assert r2.send_at == u(2030, 1, 3, 8, 0)  # quiet hours
-    with pytest.raises(schedule.ReminderError) as err:
-        schedule.add_goal_reminder(person, dt.datetime(2030, 1, 3, 12, 0), "custom", "Take your tablets",
+    with pytest.raises(goals.ReminderError) as err:
+        goals.add_goal_reminder(person, dt.datetime(2030, 1, 3, 12, 0), "custom", "Take your tablets",
                                    now=u(2030, 1, 1))
     assert "text" in err.value.errors
-    with pytest.raises(schedule.ReminderError) as err:
-        schedule.add_goal_reminder(person, dt.datetime(2001, 1, 3, 12, 0), "step")
+    with pytest.raises(goals.ReminderError) as err:
+        goals.add_goal_reminder(person, dt.datetime(2001, 1, 3, 12, 0), "step")
     assert "send_at" in err.value.errors
 
 
 def test_reminder_status(person, worker):
-    assert schedule.reminder_status(person)["devices"] == 0
+    assert status.reminder_status(person)["devices"] == 0
     with write_transaction():
-        Consent.create(person=person, text_version=schedule.CONSENT_TEXT_VERSION)
+        Consent.create(person=person, text_version=consent.CONSENT_TEXT_VERSION)
         visit = _visit(person, worker, later(2))
         schedule.visits_changed([visit.person_id])
-    status = schedule.reminder_status(person)
-    assert status["reminders_on"] is True
-    assert status["consent_text_version"] == schedule.CONSENT_TEXT_VERSION
-    assert status["pending_reminders"] == 2
-    assert [r.kind for r in schedule.upcoming(person)] == ["visit_evening", "visit_soon"]
+    state = status.reminder_status(person)
+    assert state["reminders_on"] is True
+    assert state["consent_text_version"] == consent.CONSENT_TEXT_VERSION
+    assert state["pending_reminders"] == 2
+    assert [r.kind for r in status.upcoming(person)] == ["visit_evening", "visit_soon"]
 
 
 def test_sync_push_schedules_moves_and_cancels(client, worker):
@@ -352,3 +353,12 @@ def test_sync_push_schedules_moves_and_cancels(client, worker):
     [result] = phone.push([mutation("visit", vid, op="delete", base_rev=result["rev"])])
     assert result["status"] == "applied", result
     assert _pending(person) == {}
+
+
+def test_the_time_zone_is_read_in_create_app(make_app):
+    """Not as a side effect of registering the commands: create_app itself sets the scheduling zone."""
+    make_app(TIMEZONE="America/New_York")
+    assert schedule.zone().key == "America/New_York"
+    assert schedule.local_at(dt.date(2030, 1, 15), "18:00") == u(2030, 1, 15, 23, 0)
+    make_app()
+    assert schedule.zone().key == "Europe/London"

@@ -141,6 +141,8 @@ export async function person(ctx, id) {
     h("p", { class: "sub", text: word(REFERRAL_STATUSES, r.status) + (r.follow_up_at ? ` · follow up ${fmtDay(r.follow_up_at)}` : "") }),
     badge(r), r._sync === "rejected" ? h("p", { class: "error", text: reasons(r._errors) }) : null);
 
+  const reminders = h("section", { class: "reminders", id: "reminders", "aria-labelledby": "reminders-h" });
+  import("./reminders-section.js").then((m) => m.mount(reminders, id, active)).catch(() => {});
   return h("section", { class: "person" },
     h("h1", { text: p.display_name }),
     p.preferred_contact ? h("p", { class: "sub", text: `Contact: ${p.preferred_contact}` }) : null,
@@ -161,6 +163,7 @@ export async function person(ctx, id) {
     reviews.length ? h("ul", { class: "list", id: "feedback" }, reviews.map((r) => h("li", { class: "card feedback" },
       h("p", { class: "sub", text: `${r.reviewer_name || "Coordinator"}${r.created_at ? `, ${fmtDay(r.created_at)}` : ""}` }),
       h("p", { text: r.comment || "Reviewed" }))))
-      : h("p", { class: "empty", text: "No feedback yet." }));
+      : h("p", { class: "empty", text: "No feedback yet." }),
+    reminders);
 }
 

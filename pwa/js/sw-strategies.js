@@ -21,6 +21,7 @@
     "/app/js/screens-forms.js",
     "/app/js/screens-more.js",
     "/app/js/screens-lock.js",
+    "/app/js/reminders-section.js",
     "/app/js/vault.js",
     "/app/vendor/idb-8.0.4/idb.js",
     "/app/icons/icon-192.png",

@@ -1,33 +1,48 @@
 """Reminders for people supported, from the worker's side: invite a person on your caseload (single-use
-link + QR code), see their consent state, agree goal-step reminders, set their timings, stop them.
-A person not on the worker's caseload answers 404, exactly like one that does not exist."""
+link + QR code), record consent to text messages or email given in person, see their consent state and
+history, agree goal-step reminders, set their timings, stop them on the person's request. Who may see a
+person is server/access.py's rule (404 otherwise, exactly like an id that does not exist); changing
+anything but "stop" needs the person on your own caseload. Every time carries its UTC offset."""
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid as uuidlib
+import io
 
 import segno
 from flask import current_app, request, url_for
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from .. import reminder_schedule as schedule
+from .. import notify
+from ..access import find_person_for
 from ..audit_reads import record_person_read
 from ..db import write_transaction
 from ..errors import ApiError
 from ..extensions import ErrorSchema
 from ..models import AuditEvent, CaseloadAssignment, Goal, Person, Reminder
-from ..person_pages import create_invite, withdraw
+from ..reminders import goals, schedule, status
+from ..reminders.consent import CONSENT_TEXT_VERSION, add_contact, clean_address, create_invite, withdraw
+from ..reminders.settings import as_dict, organisation_settings, settings_for
+from .invite_schemas import (
+    ContactConsentSchema,
+    GoalReminderCreateSchema,
+    InviteCreateSchema,
+    InviteSchema,
+    ReminderSchema,
+    ReminderStatusSchema,
+    SettingsSchema,
+    TemplatesSchema,
+    VapidKeySchema,
+)
 
 blp = Blueprint("invites_api", __name__, url_prefix="/api/v1/invites",
                 description="Reminders for people supported: invites, consent state, goal-step reminders")
 
 ERRORS = {
     401: "Not signed in",
-    403: "CSRF token missing, or not allowed (organisation settings are for coordinators)",
+    403: "CSRF token missing, or not allowed (organisation settings are for admins)",
     404: "No such person on your caseload (or, to read, in your team)",
     409: "The person's support has ended",
     422: "Some fields need attention; `errors` says which and why",
@@ -45,117 +60,46 @@ def documented(*codes):
     return wrap
 
 
-HHMM = validate.Regexp(r"^([01]\d|2[0-3]):([0-5]\d)$", error="Use HH:MM, 24-hour.")
-
-
-# --- schemas ---------------------------------------------------------------------------------
-
-class InviteCreateSchema(Schema):
-    person_id = fields.UUID(required=True)
-
-
-class InviteSchema(Schema):
-    url = fields.String(metadata={"description": "The single-use link to give the person (valid 72 hours)"})
-    expires_at = fields.DateTime(format="iso")
-    qr_svg = fields.String(metadata={"description": "The link as a QR code, an SVG element"})
-
-
-class ReminderSchema(Schema):
-    id = fields.String()
-    kind = fields.String(metadata={"description": "visit_evening | visit_soon | goal_step"})
-    body = fields.String()
-    send_at = fields.DateTime(format="iso", metadata={"description": "UTC"})
-    status = fields.String()
-    goal_id = fields.String(allow_none=True)
-
-
-class ReminderStatusSchema(Schema):
-    person_id = fields.String()
-    reminders_on = fields.Boolean()
-    devices = fields.Integer(metadata={"description": "Phones with an active subscription"})
-    consent_given_at = fields.DateTime(format="iso", allow_none=True)
-    consent_text_version = fields.String(allow_none=True)
-    consent_withdrawn_at = fields.DateTime(format="iso", allow_none=True)
-    pending_reminders = fields.Integer()
-    last_sent_at = fields.DateTime(format="iso", allow_none=True)
-    upcoming = fields.List(fields.Nested(ReminderSchema))
-
-
-class GoalReminderCreateSchema(Schema):
-    template = fields.String(required=True, validate=validate.OneOf(list(schedule.GOAL_TEMPLATES)))
-    text = fields.String(load_default="", validate=validate.Length(max=schedule.CUSTOM_TEXT_MAX),
-                         metadata={"description": schedule.CUSTOM_TEXT_WARNING})
-    send_at = fields.DateTime(required=True, metadata={
-        "description": "ISO 8601; with an offset, or local wall-clock time in the organisation's zone"})
-    goal_id = fields.UUID(load_default=None, allow_none=True)
-
-
-class TemplateSchema(Schema):
-    id = fields.String()
-    text = fields.String()
-
-
-class TemplatesSchema(Schema):
-    templates = fields.List(fields.Nested(TemplateSchema))
-    custom_text_max = fields.Integer()
-    warning = fields.String()
-
-
-class SettingsSchema(Schema):
-    evening_before = fields.Boolean()
-    evening_time = fields.String(validate=HHMM)
-    hours_before = fields.Integer(validate=validate.Range(min=0, max=24))
-    quiet_hours_start = fields.String(validate=HHMM)
-    quiet_hours_end = fields.String(validate=HHMM)
-
-    @validates_schema
-    def _pairs(self, data, **kwargs):
-        if ("quiet_hours_start" in data) != ("quiet_hours_end" in data):
-            raise ValidationError("Give both ends of the quiet hours.", "quiet_hours_end")
-
-
-class VapidKeySchema(Schema):
-    public_key = fields.String(metadata={"description": "base64url uncompressed P-256 point"})
-
-
 # --- access --------------------------------------------------------------------------------
 
 def get_person(person_id, for_write: bool = True) -> Person:
-    """The person, if the signed-in user may act for them: on their own caseload (a worker), or in
-    their team (a coordinator, read and stop only). Otherwise 404, as if it did not exist."""
-    try:
-        key = uuidlib.UUID(str(person_id))
-    except ValueError as exc:
-        raise ApiError(404) from exc
-    person = Person.get_or_none((Person.uuid == key) & (Person.deleted == False))  # noqa: E712
+    """The person if the signed-in user may see them (access.py's rule); to change anything but "stop",
+    they must also be on the user's own open caseload. Otherwise 404, as if they did not exist."""
+    user = current_user._get_current_object()
+    person = find_person_for(user, person_id)
     if person is None:
         raise ApiError(404)
-    on_caseload = (CaseloadAssignment.select()
-                   .where((CaseloadAssignment.person == person.id)
-                          & (CaseloadAssignment.worker == current_user.id)
-                          & CaseloadAssignment.ended_at.is_null())
-                   .exists())
-    if on_caseload:
-        return person
-    coordinator_ok = (current_user.is_coordinator and not for_write
-                      and (current_user.role == "admin" or current_user.team_id == person.team_id))
-    if coordinator_ok:
-        return person
-    raise ApiError(404)
+    if for_write and not (CaseloadAssignment.select()
+                          .where((CaseloadAssignment.person == person.id) & (CaseloadAssignment.worker == user.id)
+                                 & CaseloadAssignment.ended_at.is_null())
+                          .exists()):
+        raise ApiError(404)
+    return person
+
+
+def _utc(value):
+    """A stored naive UTC time as an aware one, so it is written with its offset (+00:00)."""
+    return value.replace(tzinfo=dt.UTC) if value is not None and value.tzinfo is None else value
 
 
 def _reminder_out(reminder: Reminder) -> dict:
-    return {"id": str(reminder.uuid), "kind": reminder.kind, "body": reminder.body, "send_at": reminder.send_at,
-            "status": reminder.status, "goal_id": str(reminder.goal.uuid) if reminder.goal_id else None}
+    return {"id": str(reminder.uuid), "kind": reminder.kind, "body": reminder.body,
+            "send_at": _utc(reminder.send_at), "status": reminder.status,
+            "goal_id": str(reminder.goal.uuid) if reminder.goal_id else None}
 
 
 def _status_out(person: Person) -> dict:
-    return {"person_id": str(person.uuid), **schedule.reminder_status(person),
-            "upcoming": [_reminder_out(r) for r in schedule.upcoming(person)]}
+    state = status.reminder_status(person)
+    for key in ("consent_given_at", "consent_withdrawn_at", "last_sent_at"):
+        state[key] = _utc(state[key])
+    consents = [{**c, "given_at": _utc(c["given_at"]), "withdrawn_at": _utc(c["withdrawn_at"])}
+                for c in status.consent_history(person)]
+    return {"person_id": str(person.uuid), **state, "consents": consents, "consent_text_current": CONSENT_TEXT_VERSION,
+            "upcoming": [_reminder_out(r) for r in status.upcoming(person)]}
 
 
-def _settings_out(settings: schedule.Settings) -> dict:
-    return {k: getattr(settings, k) for k in SettingsSchema._declared_fields}
+def _settings_out(settings) -> dict:
+    return as_dict(settings)
 
 
 # --- endpoints -----------------------------------------------------------------------------
@@ -173,8 +117,11 @@ class Invites(MethodView):
         with write_transaction():
             token, invite = create_invite(person, current_user._get_current_object())
         link = request.host_url.rstrip("/") + url_for("person_pages.invite", token=token)
-        qr = segno.make(link, error="m").svg_inline(scale=4, title="Reminders link")
-        return {"url": link, "expires_at": invite.expires_at.replace(tzinfo=dt.UTC), "qr_svg": qr}
+        buffer = io.BytesIO()  # with the SVG namespace, so the phone can parse it as SVG (never as HTML)
+        segno.make(link, error="m").save(buffer, kind="svg", xmldecl=False, svgns=True, nl=False, scale=4,
+                                         title="Reminders link", svgclass="qr")
+        qr = buffer.getvalue().decode().replace("<svg ", '<svg role="img" ', 1)
+        return {"url": link, "expires_at": _utc(invite.expires_at), "qr_svg": qr}
 
 
 @blp.route("/vapid-public-key")
@@ -192,8 +139,8 @@ class GoalTemplates(MethodView):
     @documented(401)
     def get(self):
         """Safe goal-step reminder texts, the custom-text limit and the warning to show beside it."""
-        return {"templates": [{"id": k, "text": v} for k, v in schedule.GOAL_TEMPLATES.items()],
-                "custom_text_max": schedule.CUSTOM_TEXT_MAX, "warning": schedule.CUSTOM_TEXT_WARNING}
+        return {"templates": [{"id": k, "text": v} for k, v in goals.GOAL_TEMPLATES.items()],
+                "custom_text_max": goals.CUSTOM_TEXT_MAX, "warning": goals.CUSTOM_TEXT_WARNING}
 
 
 @blp.route("/people/<uuid:person_id>")
@@ -209,10 +156,35 @@ class PersonReminders(MethodView):
     @blp.response(200, ReminderStatusSchema)
     @documented(401, 403, 404)
     def delete(self, person_id):
-        """Stop all reminders for this person (e.g. they asked in person): subscriptions removed."""
+        """Stop all reminders for this person on their request (recorded as such, with who stopped them):
+        every channel, subscriptions, numbers and addresses removed."""
         person = get_person(person_id, for_write=False)
         with write_transaction():
-            withdraw(person, actor=current_user._get_current_object())
+            withdraw(person, actor=current_user._get_current_object(), reason="person_request")
+        return _status_out(Person.get_by_id(person.id))
+
+
+@blp.route("/people/<uuid:person_id>/contacts")
+class PersonContacts(MethodView):
+    @blp.arguments(ContactConsentSchema)
+    @blp.response(201, ReminderStatusSchema)
+    @documented(401, 403, 404, 409, 422)
+    def post(self, args, person_id):
+        """Record the person's consent, given to you in person, to reminders by text message or email at this
+        number or address (for a phone that cannot open the invite link). Kept only while consent stands."""
+        person = get_person(person_id)
+        if person.status == "closed":
+            raise ApiError(409, "person_closed", "This person's support has ended.")
+        if args["text_version"] != CONSENT_TEXT_VERSION:
+            raise ApiError(409, "consent_text_changed", "The consent text has changed: read the new one with them.")
+        if args["channel"] not in notify.current().channels():
+            raise ApiError(422, "validation_failed", errors={"channel": ["Not offered by this service."]})
+        try:
+            clean_address(args["channel"], args["address"])
+        except ValueError as exc:
+            raise ApiError(422, "validation_failed", str(exc), {"address": [str(exc)]}) from exc
+        with write_transaction():
+            add_contact(person, args["channel"], args["address"], recorded_by=current_user._get_current_object())
         return _status_out(Person.get_by_id(person.id))
 
 
@@ -233,12 +205,12 @@ class GoalReminders(MethodView):
                 raise ApiError(422, "validation_failed", errors={"goal_id": ["No such goal for this person."]})
         try:
             with write_transaction():
-                reminder = schedule.add_goal_reminder(person, args["send_at"], args["template"], args["text"],
+                reminder = goals.add_goal_reminder(person, args["send_at"], args["template"], args["text"],
                                                       goal=goal, by=current_user._get_current_object())
                 AuditEvent.record(current_user._get_current_object(), "reminders.goal_step", "person",
                                   person.uuid)
-        except schedule.ReminderError as exc:
-            raise ApiError(422, "validation_failed", schedule.CUSTOM_TEXT_WARNING, exc.errors) from exc
+        except goals.ReminderError as exc:
+            raise ApiError(422, "validation_failed", goals.CUSTOM_TEXT_WARNING, exc.errors) from exc
         return _reminder_out(reminder)
 
 
@@ -266,7 +238,7 @@ class PersonSettings(MethodView):
     @documented(401, 404)
     def get(self, person_id):
         """This person's reminder timings (organisation defaults where they have none of their own)."""
-        return _settings_out(schedule.settings_for(get_person(person_id, for_write=False)))
+        return _settings_out(settings_for(get_person(person_id, for_write=False)))
 
     @blp.arguments(SettingsSchema)
     @blp.response(200, SettingsSchema)
@@ -286,15 +258,15 @@ class OrganisationSettings(MethodView):
     @documented(401)
     def get(self):
         """The organisation's default reminder timings."""
-        return _settings_out(schedule.organisation_settings())
+        return _settings_out(organisation_settings())
 
     @blp.arguments(SettingsSchema)
     @blp.response(200, SettingsSchema)
     @documented(401, 403, 422)
     def put(self, args):
-        """Change the organisation's defaults (coordinators); everyone's pending visit reminders follow."""
-        if not current_user.is_coordinator:
-            raise ApiError(403)
+        """Change the organisation's defaults (admins only); everyone's pending visit reminders follow."""
+        if current_user.role != "admin":
+            raise ApiError(403, "forbidden", "Only an admin can change organisation-wide settings.")
         with write_transaction():
             settings = schedule.update_settings(None, by=current_user._get_current_object(), **args)
             AuditEvent.record(current_user._get_current_object(), "reminders.organisation_settings")

@@ -55,7 +55,7 @@ def home():
     return render_template("coordinator/home.html", summary=summary())
 
 
-from . import audit, caseloads, concerns, exports, hsds, reports, resources, review, users  # noqa: E402,F401
+from . import audit, caseloads, concerns, exports, hsds, reminders, reports, resources, review, users  # noqa: E402,F401
 from .invites import invite_bp  # noqa: E402
 
 bp.register_blueprint(invite_bp)

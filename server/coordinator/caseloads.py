@@ -18,7 +18,6 @@ from ..models import (
     CaseloadAssignment,
     Goal,
     Person,
-    PushSubscription,
     Referral,
     Resource,
     User,
@@ -43,6 +42,7 @@ from .access import (
     today_local,
     workers,
 )
+from .reminders import reminder_section
 from .review import safe_back
 
 PAGE_SIZE = 50
@@ -121,27 +121,6 @@ def people_list():
     )
 
 
-def reminder_state(person: Person) -> dict:
-    """The person's reminder consent, from the reminders module when it offers one."""
-    try:
-        from ..reminders import reminder_status  # type: ignore[attr-defined]
-    except ImportError:
-        reminder_status = None
-    if reminder_status is not None:
-        try:
-            status = reminder_status(person)
-            if isinstance(status, dict):
-                return status
-            return {"summary": str(status)}
-        except Exception:  # noqa: BLE001 - the person's page must render even if reminders misbehave
-            from flask import current_app
-
-            current_app.logger.exception("reminder_status failed; showing the basic consent state")
-    subscriptions = PushSubscription.select().where(PushSubscription.person == person).count()
-    summary = "Opted in" if person.reminders_opt_in else "Not opted in"
-    return {"summary": f"{summary}; {subscriptions} phone{'s' if subscriptions != 1 else ''} subscribed"}
-
-
 @bp.get("/people/<person_id>")
 def person_detail(person_id):
     person = get_person_or_404(person_id)
@@ -161,7 +140,7 @@ def person_detail(person_id):
         "coordinator/person_detail.html", person=person, history=history, visits=recent, goals=goals,
         referrals=referrals, current=[a.worker for a in history if a.ended_at is None],
         team_workers=list(workers().where(User.team == person.team_id)), statuses=PERSON_STATUSES,
-        reminders=reminder_state(person), today=today_local(), modes=VISIT_MODES, attendance=VISIT_ATTENDANCE,
+        reminders=reminder_section(person), today=today_local(), modes=VISIT_MODES, attendance=VISIT_ATTENDANCE,
     )
 
 

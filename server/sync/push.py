@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import peewee
 from marshmallow import ValidationError
 
-from .. import reminder_schedule
 from ..db import database, utcnow, write_transaction
 from ..models import AppliedMutation, Device, Goal, Person, User, Visit
+from ..reminders import schedule as reminder_schedule
 from ..schemas import FIELD_SCHEMAS, READ_ONLY_FIELDS
 from . import envelope
 from .bulk import Deferred, LateRev, NewVisitRef, insert_rows, key_of, select_in

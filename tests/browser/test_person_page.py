@@ -13,8 +13,9 @@ from reminder_push_endpoint import PushEndpoint
 
 from server.db import utcnow, write_transaction
 from server.models import Person, PushSubscription, Reminder, Team, User
-from server.person_pages import create_invite
-from server.reminders import Dispatcher
+from server.notify import Dispatcher
+from server.reminders.consent import create_invite
+from server.reminders.dispatch import run_pass
 
 STUB = """
 (() => {
@@ -82,10 +83,11 @@ def test_turn_on_receive_and_stop(live_server, live_app, browser_context, page, 
     page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=10000)
 
     # a real encrypted push through the dispatcher to the local push service ...
+    send_at = utcnow() - dt.timedelta(minutes=1)
     Reminder.create(person=person, kind="visit_evening", body="Reminder: your visit is tomorrow at 10:00",
-                    send_at=utcnow() - dt.timedelta(minutes=1))
+                    send_at=send_at, visit_at=send_at + dt.timedelta(hours=16))
     with Dispatcher.from_app(live_app) as dispatcher:
-        assert dispatcher.send_due().sent == 1
+        assert run_pass(dispatcher)["sent"] == 1
     assert endpoint.problems == []
     plaintext = json.dumps(endpoint.received[0]["payload"])
 
@@ -113,7 +115,8 @@ def test_turn_on_receive_and_stop(live_server, live_app, browser_context, page, 
         if shown:
             break
         page.wait_for_timeout(100)
-    assert shown == [["Alongside", "Reminder: your visit is tomorrow at 10:00", "/r/"]]
+    assert shown == [["Alongside", endpoint.received[0]["payload"]["body"], "/r/"]]
+    assert shown[0][1].startswith("Reminder: your visit is ")
 
     # stop: the browser subscription is dropped and the server forgets every subscription
     page.click("#stop")

@@ -97,6 +97,38 @@
     });
   }
 
+  function setUpContact() {
+    var form = document.getElementById("contact-form");
+    var box = document.getElementById("consent");
+    if (!form || !box) return;
+    var status = document.getElementById("contact-status");
+    form.addEventListener("submit", async function (event) {
+      event.preventDefault();
+      var button = document.getElementById("contact-on");
+      var chosen = form.querySelector('input[name="channel"]:checked');
+      button.disabled = true;
+      say(status, "Setting up…");
+      try {
+        var response = await postJSON(box.dataset.consentUrl, {
+          channel: chosen ? chosen.value : "sms",
+          address: document.getElementById("contact-address").value,
+          text_version: box.dataset.textVersion,
+          label: chosen && chosen.value === "email" ? "Email" : "Text messages"
+        });
+        var body = await response.json().catch(function () { return {}; });
+        if (response.ok) {
+          say(status, "Reminders are on.");
+          window.location.assign(body.next || "/r/");
+          return;
+        }
+        say(status, body.message || "That did not work. Please try again.");
+      } catch (err) {
+        say(status, "That did not work. Please check you have signal and try again.");
+      }
+      button.disabled = false;
+    });
+  }
+
   async function keepSubscriptionOnFile() {
     if (!pushSupported() || Notification.permission !== "granted") return;
     var registration = await navigator.serviceWorker.getRegistration("/r/");
@@ -139,5 +171,6 @@
   }
 
   setUpConsent();
+  setUpContact();
   setUpHome();
 })();
