@@ -3,29 +3,41 @@
 import * as store from "./db.js";
 import * as sync from "./sync.js";
 import * as vault from "./vault.js";
-import * as lockScreens from "./screens-lock.js";
+import * as lockScreens from "./screens/lock.js";
 import { setCsrf } from "./api.js";
 import { h, toast, fmtWhen } from "./ui.js";
-import * as core from "./screens-core.js";
+import * as signInScreen from "./screens/sign-in.js";
+import * as caseloadScreen from "./screens/caseload.js";
 
 const main = document.getElementById("main");
-const lazyForms = () => import("./screens-forms.js");
-const lazyMore = () => import("./screens-more.js");
+// One module per screen. The start-up path (sign in, lock, caseload) is imported above; every other screen is
+// loaded on first use (dynamic import, precached by the service worker, so it opens offline too).
+const startup = async () => caseloadScreen;
+const lazy = {
+  person: () => import("./screens/person.js"),
+  visit: () => import("./screens/visit-form.js"),
+  goal: () => import("./screens/goal-form.js"),
+  referral: () => import("./screens/referral.js"),
+  resources: () => import("./screens/resources.js"),
+  diary: () => import("./screens/diary.js"),
+  sync: () => import("./screens/sync.js"),
+  settings: () => import("./screens/settings.js"),
+};
 
 // [pattern, loader, screen name, live (safe to redraw when data arrives), tab]
 const ROUTES = [
-  [/^\/app\/?$/, async () => core, "caseload", true, "caseload"],
-  [/^\/app\/p\/([^/]+)$/, async () => core, "person", true, "caseload"],
-  [/^\/app\/p\/([^/]+)\/visit$/, lazyForms, "visitForm", false, "caseload"],
-  [/^\/app\/v\/([^/]+)$/, lazyForms, "visitEdit", false, "caseload"],
-  [/^\/app\/p\/([^/]+)\/goal$/, lazyForms, "goalForm", false, "caseload"],
-  [/^\/app\/g\/([^/]+)$/, lazyForms, "goalEdit", false, "caseload"],
-  [/^\/app\/p\/([^/]+)\/refer\/([^/]+)$/, lazyForms, "referForm", false, "resources"],
-  [/^\/app\/r\/([^/]+)$/, lazyForms, "referralEdit", false, "caseload"],
-  [/^\/app\/resources$/, lazyMore, "resources", true, "resources"],
-  [/^\/app\/diary$/, lazyMore, "diary", true, "diary"],
-  [/^\/app\/(sync|conflicts)$/, lazyMore, "syncScreen", true, "sync"],
-  [/^\/app\/settings$/, lazyMore, "settings", false, "settings"],
+  [/^\/app\/?$/, startup, "caseload", true, "caseload"],
+  [/^\/app\/p\/([^/]+)$/, lazy.person, "person", true, "caseload"],
+  [/^\/app\/p\/([^/]+)\/visit$/, lazy.visit, "visitForm", false, "caseload"],
+  [/^\/app\/v\/([^/]+)$/, lazy.visit, "visitEdit", false, "caseload"],
+  [/^\/app\/p\/([^/]+)\/goal$/, lazy.goal, "goalForm", false, "caseload"],
+  [/^\/app\/g\/([^/]+)$/, lazy.goal, "goalEdit", false, "caseload"],
+  [/^\/app\/p\/([^/]+)\/refer\/([^/]+)$/, lazy.referral, "referForm", false, "resources"],
+  [/^\/app\/r\/([^/]+)$/, lazy.referral, "referralEdit", false, "caseload"],
+  [/^\/app\/resources$/, lazy.resources, "resources", true, "resources"],
+  [/^\/app\/diary$/, lazy.diary, "diary", true, "diary"],
+  [/^\/app\/(sync|conflicts)$/, lazy.sync, "syncScreen", true, "sync"],
+  [/^\/app\/settings$/, lazy.settings, "settings", false, "settings"],
 ];
 
 let current = { live: false };
@@ -83,7 +95,7 @@ function hideLock() {
 // "Forgot your PIN" or the lease: an online sign-in, then the server's key for this device opens the data.
 ctx.recover = async (why) => {
   ctx.recovering = why;
-  showLock(core.signIn(ctx, { email: await store.getMeta("email"),
+  showLock(signInScreen.signIn(ctx, { email: await store.getMeta("email"),
     title: why === "forgot" ? "Sign in to choose a new PIN" : "Sign in with signal",
     intro: "Sign in with your email and password. Nothing on this phone is lost." }));
 };
@@ -137,7 +149,7 @@ async function render({ focus = false } = {}) {
     hideLock();
     document.getElementById("tabs").hidden = true;
     current = { live: false };
-    mount(core.signIn(ctx, { email: await store.getMeta("email") }), focus);
+    mount(signInScreen.signIn(ctx, { email: await store.getMeta("email") }), focus);
     return;
   }
   const blocked = await gate(vault.isUnlocked() ? "" : "reopen");
@@ -212,7 +224,7 @@ function signInBanner(show) {
     h("p", { text: "Your sign-in has ended. Everything you logged is safe on this phone. Sign in again to send it." }),
     h("button", { type: "button", class: "btn", onclick: async () => {
       banner.remove();
-      mount(core.signIn(ctx, { again: true, email: await store.getMeta("email") }), true);
+      mount(signInScreen.signIn(ctx, { again: true, email: await store.getMeta("email") }), true);
     } }, "Sign in again"));
   document.getElementById("banners").append(banner);
 }
