@@ -5,7 +5,8 @@ import * as sync from "./sync.js";
 import * as vault from "./vault.js";
 import * as lockScreens from "./screens/lock.js";
 import { setCsrf } from "./api.js";
-import { h, toast, fmtWhen } from "./ui.js";
+import { h, toast } from "./ui.js";
+import * as banners from "./banners.js";
 import * as signInScreen from "./screens/sign-in.js";
 import * as caseloadScreen from "./screens/caseload.js";
 
@@ -123,13 +124,23 @@ for (const type of ["pointerdown", "keydown", "input", "scroll"]) {
   document.addEventListener(type, () => { lastActive = Date.now(); }, { capture: true, passive: true });
 }
 async function checkIdle() {
-  if (!vault.isUnlocked()) return;
+  // Never while the page is hidden or being put away (idb-connection.js): a read started then could be frozen
+  // with the page in the back/forward cache. Coming back (visibilitychange, pageshow) checks at once instead.
+  if (!vault.isUnlocked() || document.visibilityState !== "visible") return;
   const minutes = Number(await store.getMeta("lock_minutes")) || 5;
   if (Date.now() - lastActive > minutes * 60 * 1000) vault.lock("idle");
   else if (await leaseExpired()) vault.lock("lease");
 }
 setInterval(checkIdle, 15000);
 document.addEventListener("visibilitychange", checkIdle);
+// Restored from the back/forward cache: the same page, memory and all, maybe much later; check the lock, then
+// catch up (the IndexedDB connection closed on pagehide reopens on first use).
+window.addEventListener("pageshow", async (event) => {
+  if (!event.persisted) return;
+  await checkIdle();
+  showStatus();
+  if (vault.isUnlocked() && ctx.user) sync.syncNow();
+});
 vault.events.addEventListener("locked", async (e) => {
   if (e.detail === "revoked" || e.detail === "signed_out" || e.detail === "other_user") return;
   const view = await gate(e.detail);
@@ -195,40 +206,10 @@ document.addEventListener("click", (event) => {
 });
 window.addEventListener("popstate", () => render({ focus: true }));
 
-// --- status line and banners --------------------------------------------------------------------------
+// --- status line and banners (banners.js) ----------------------------------------------------------------
 
-let syncStarted = false;
-async function showStatus(s) {
-  if (!vault.isUnlocked()) s = null; // while locked: counts only (clear fields), nothing about people
-  s = s || (await sync.status());
-  // html[data-sync]: starting | running | idle — for tests and the benchmark, and for styling if wanted.
-  document.documentElement.dataset.sync = s.running ? "running" : syncStarted ? "idle" : "starting";
-  const el = document.getElementById("sync-status");
-  if (!ctx.user) { el.replaceChildren(); return; }
-  const parts = [];
-  const waiting = s.unsynced + s.rejected;
-  parts.push(h("a", { href: "/app/sync", class: waiting ? "pending" : "ok", id: "unsynced-count",
-    "data-count": String(waiting), text: waiting ? `${waiting} not synced` : "All synced" }));
-  parts.push(h("span", { class: "last", id: "last-sync",
-    text: s.running ? "Syncing…" : s.lastSync ? `Last sync ${fmtWhen(s.lastSync)}` : "Not synced yet" }));
-  if (navigator.onLine === false) parts.push(h("span", { class: "offline", id: "offline", text: "No signal: saving on this phone" }));
-  el.replaceChildren(...parts);
-  signInBanner(s.needsSignIn && vault.isUnlocked());
-}
-
-function signInBanner(show) {
-  const existing = document.getElementById("signin-banner");
-  if (!show) { if (existing) existing.remove(); return; }
-  if (existing) return;
-  const banner = h("div", { class: "banner warn", id: "signin-banner", role: "alert" },
-    h("p", { text: "Your sign-in has ended. Everything you logged is safe on this phone. Sign in again to send it." }),
-    h("button", { type: "button", class: "btn", onclick: async () => {
-      banner.remove();
-      mount(signInScreen.signIn(ctx, { again: true, email: await store.getMeta("email") }), true);
-    } }, "Sign in again"));
-  document.getElementById("banners").append(banner);
-}
-
+const showStatus = (s) => banners.showStatus(ctx, s);
+ctx.signInAgain = async () => mount(signInScreen.signIn(ctx, { again: true, email: await store.getMeta("email") }), true);
 sync.events.addEventListener("status", (e) => showStatus(e.detail));
 window.addEventListener("offline", () => showStatus());
 window.addEventListener("online", () => showStatus());
@@ -254,30 +235,7 @@ sync.events.addEventListener("revoked", async () => {
   toast("This phone was removed from Alongside by a coordinator, so its data has been cleared.");
 });
 
-function iosNotice() {
-  const ua = navigator.userAgent;
-  const ios = /iPhone|iPad|iPod/.test(ua) && !/CriOS|FxiOS/.test(ua);
-  const installed = navigator.standalone === true || matchMedia("(display-mode: standalone)").matches;
-  if (!ios || installed) return;
-  store.getMeta("ios_notice_shown").then((shown) => {
-    if (shown) return;
-    const banner = h("div", { class: "banner", role: "note" },
-      h("p", { text: "Please add Alongside to your Home Screen (Share, then Add to Home Screen). Safari clears a website's saved data after 7 days without use; the installed app keeps your unsynced work safe." }),
-      h("button", { type: "button", class: "btn", onclick: () => banner.remove() }, "Got it"));
-    document.getElementById("banners").append(banner);
-    store.setMeta("ios_notice_shown", true);
-  });
-}
-
 // --- service worker: installed once, updates offered ---------------------------------------------------
-
-function offerUpdate(worker) {
-  if (document.getElementById("update-banner")) return;
-  const banner = h("div", { class: "banner", id: "update-banner", role: "status" },
-    h("p", { text: "A new version is ready." }),
-    h("button", { type: "button", class: "btn", onclick: () => worker.postMessage({ type: "SKIP_WAITING" }) }, "Reload"));
-  document.getElementById("banners").append(banner);
-}
 
 async function registerWorker() {
   if (!("serviceWorker" in navigator)) return;
@@ -285,11 +243,11 @@ async function registerWorker() {
   navigator.serviceWorker.addEventListener("controllerchange", () => { if (hadController) location.reload(); });
   try {
     const reg = await navigator.serviceWorker.register("/app/sw.js", { scope: "/app/" });
-    if (reg.waiting && navigator.serviceWorker.controller) offerUpdate(reg.waiting);
+    if (reg.waiting && navigator.serviceWorker.controller) banners.offerUpdate(reg.waiting);
     reg.addEventListener("updatefound", () => {
       const worker = reg.installing;
       worker.addEventListener("statechange", () => {
-        if (worker.state === "installed" && navigator.serviceWorker.controller) offerUpdate(worker);
+        if (worker.state === "installed" && navigator.serviceWorker.controller) banners.offerUpdate(worker);
       });
     });
   } catch { /* no service worker (private mode, http): the app still works while online */ }
@@ -302,7 +260,8 @@ async function boot() {
   document.documentElement.dataset.ready = "1";
   showStatus();
   registerWorker();
-  iosNotice();
+  banners.iosNotice();
+  banners.storageNotice(ctx);
   if (ctx.user) {
     if (navigator.onLine) await sync.refreshSession();
     if (vault.isUnlocked()) startSync();
@@ -310,7 +269,7 @@ async function boot() {
 }
 
 function startSync() {
-  syncStarted = true;
+  banners.markSyncStarted();
   return sync.start();
 }
 
@@ -336,6 +295,7 @@ export async function signedIn() {
   }
   lastActive = Date.now();
   await signedInView();
+  banners.storageNotice(ctx); // asks the browser to keep this phone's data, and says if it will not
 }
 ctx.signedIn = signedIn;
 ctx.showStatus = showStatus;

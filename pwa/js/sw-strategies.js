@@ -12,6 +12,8 @@
     "/app/manifest.webmanifest",
     "/app/css/app.css",
     "/app/js/app.js",
+    "/app/js/banners.js",
+    "/app/js/idb-connection.js",
     "/app/js/api.js",
     "/app/js/codes.js",
     "/app/js/db.js",

@@ -3,6 +3,7 @@ import * as store from "../db.js";
 import * as vault from "../vault.js";
 import * as sync from "../sync.js";
 import { h, field } from "../ui.js";
+import { storageWords } from "../banners.js";
 
 export async function settings(ctx) {
   const [name, deviceId, s] = await Promise.all([store.getMeta("device_name"), store.getMeta("device_id"), sync.status()]);
@@ -40,9 +41,7 @@ export async function settings(ctx) {
   return h("section", {},
     h("h1", { text: "Settings" }),
     h("p", { text: `Signed in as ${ctx.user ? ctx.user.name : ""}.` }),
-    h("p", { class: "sub", id: "storage-state", text: persisted
-      ? "This phone keeps Alongside's data until you sign out."
-      : "This browser may clear Alongside's data when space runs low. Installing the app (Add to Home Screen) keeps it safer." }),
+    h("p", { class: "sub", id: "storage-state", text: storageWords(persisted) }),
     nameForm,
     h("h2", { text: "Lock" }),
     lockForm,
