@@ -70,12 +70,21 @@ export async function iosNotice() {
 // Storage the browser may clear (Safari: after 7 days without use, unless the app is installed) is asked to be
 // kept; when it is not, the app says so, on every start (dismissed for this start only): unsynced work is at stake.
 export async function storageNotice(ctx) {
-  if (!ctx.user || !navigator.storage || !navigator.storage.persisted) return;
-  let kept = await navigator.storage.persisted().catch(() => false);
-  if (!kept && navigator.storage.persist) kept = await navigator.storage.persist().catch(() => false);
+  if (!ctx.user) return;
+  const kept = (await storageKept()) || (await storageKept({ ask: true }));
   document.documentElement.dataset.storage = kept ? "persistent" : "may-be-cleared";
   if (kept) { document.getElementById("storage-banner")?.remove(); return; }
   banner("storage-banner", [storageWords(false)]);
+}
+// Whether the browser will keep this site's data (asking for it with `ask`). False where it cannot say: WebKitGTK
+// rejects both calls, and an iPhone's Safari keeps a site's data only while it is used or installed.
+export async function storageKept({ ask = false } = {}) {
+  try {
+    const s = navigator.storage;
+    return !!(await (ask ? s.persist() : s.persisted()));
+  } catch {
+    return false;
+  }
 }
 export function storageWords(kept) {
   if (kept) return "This phone keeps Alongside's data until you sign out.";

@@ -78,3 +78,30 @@ RAW_STRINGS = """async () => {
   db.close();
   return out;
 }"""
+
+
+# A push service on this machine for the person's reminders page: a browser's own needs the internet, and WebKitGTK
+# (like Safari outside a Home Screen app) has no PushManager at all. Injected after the page loads (the page reads
+# these only when "Turn on reminders" is pressed), so it works with both drivers.
+PUSH_STUB = """(sub) => {
+  const fake = { endpoint: sub.endpoint, expirationTime: null, options: { userVisibleOnly: true },
+    toJSON: () => sub, getKey: () => null,
+    unsubscribe: async () => { sessionStorage.setItem('unsubscribed', '1'); return true; } };
+  let current = null;
+  const manager = { subscribe: async () => (current = fake), getSubscription: async () => current };
+  if (!('PushManager' in window)) window.PushManager = function PushManager() {};
+  Object.defineProperty(ServiceWorkerRegistration.prototype, 'pushManager', { configurable: true, get: () => manager });
+  Object.defineProperty(Notification, 'permission', { configurable: true, get: () => 'granted' });
+}"""
+
+
+def invite_link(field, person, worker) -> str:
+    from server.person_pages import create_invite
+
+    with field.tx():
+        token, _ = create_invite(person, worker)
+    return f"/r/{token}"
+
+
+def page_heading(phone) -> str:
+    return phone.js("() => (document.querySelector('h1') || {}).textContent")

@@ -9,11 +9,14 @@ import time
 
 from journeys import (
     PIN,
+    PUSH_STUB,
     RAW_STRINGS,
     SYNC_NOW,
     UNREACHABLE,
+    invite_link,
     log_visit,
     open_person,
+    page_heading,
     sign_in,
     status_text,
     unlock,
@@ -148,3 +151,51 @@ def test_lock_and_lease(live_server, field, phone):
     assert "more than 14 days" in phone.text("#lease-screen")
     phone.click("#lease-sign-in")
     phone.wait_heading("Sign in with signal")
+
+
+def test_person_turns_reminders_on_and_off(live_server, field, phone):
+    """The person's own page (/r/), from the link their worker gives them: what is sent, the iPhone's Home Screen
+    rule with the other ways, turn on (push stubbed to a local service), stop."""
+    from reminder_push_endpoint import PushEndpoint
+
+    from server.models import Person, PushSubscription
+
+    cfg = live_server.app.config["ALONGSIDE"]
+    push = PushEndpoint(cfg.extra["VAPID_PUBLIC_KEY"], cfg.VAPID_SUBJECT)
+    try:
+        worker = field.user()
+        person = field.person(worker, "Casey Example")
+        phone.goto(live_server.url + invite_link(field, person, worker))
+        phone.wait_js("() => !!document.querySelector('#turn-on')")
+        assert page_heading(phone) == "Reminders on your phone"
+        guide = " ".join(phone.js("() => document.querySelector('#ios-guide').textContent").split())
+        assert "iOS 16.4 or later" in guide and "text message" in guide and "calendar" in guide
+        if not phone.js("() => 'PushManager' in window"):  # WebKit outside a Home Screen app: says what to do
+            phone.click("#turn-on")
+            phone.wait_text("#consent-status", "text message")
+        phone.js(PUSH_STUB, push.new_subscription())
+        phone.click("#turn-on")
+        phone.wait_js("() => (document.querySelector('h1') || {}).textContent === 'Your reminders'", timeout=20)
+        assert field.read(lambda: PushSubscription.select().count()) == 1
+        assert field.read(lambda: Person.get_by_id(person.id).reminders_opt_in) is True
+        phone.js(PUSH_STUB, push.new_subscription())
+        phone.click("#stop")
+        phone.wait_text("main", "Reminders are off", timeout=20)
+        assert field.read(lambda: PushSubscription.select().count()) == 0
+        assert field.read(lambda: Person.get_by_id(person.id).reminders_opt_in) is False
+    finally:
+        push.close()
+
+
+def test_storage_is_asked_to_be_kept_and_the_app_says_when_it_is_not(live_server, field, phone):
+    worker = field.user()
+    sign_in(phone, worker)
+    phone.wait("html[data-storage]")
+    kept = phone.js("() => document.documentElement.dataset.storage") == "persistent"
+    # what the browser says (WebKitGTK throws, so: not kept), through the app's one reading of it
+    assert kept == phone.js("() => import('/app/js/banners.js').then((b) => b.storageKept())")
+    assert phone.count("#storage-banner") == (0 if kept else 1)
+    phone.click("#tabs a[data-tab=settings]")
+    phone.wait_heading("Settings")
+    words = phone.text("#storage-state")
+    assert ("keeps Alongside's data" in words) if kept else ("may clear Alongside's data" in words)

@@ -3,11 +3,11 @@ import * as store from "../db.js";
 import * as vault from "../vault.js";
 import * as sync from "../sync.js";
 import { h, field } from "../ui.js";
-import { storageWords } from "../banners.js";
+import { storageKept, storageWords } from "../banners.js";
 
 export async function settings(ctx) {
   const [name, deviceId, s] = await Promise.all([store.getMeta("device_name"), store.getMeta("device_id"), sync.status()]);
-  const persisted = navigator.storage && navigator.storage.persisted ? await navigator.storage.persisted().catch(() => false) : false;
+  const persisted = await storageKept();
   const input = h("input", { type: "text", name: "device_name", maxlength: "80", value: name || sync.defaultDeviceName() });
   const message = h("p", { role: "status", id: "settings-message" });
   const nameForm = h("form", { class: "stack", onsubmit: async (event) => {
