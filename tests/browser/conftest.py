@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import threading
 
 import pytest
@@ -56,6 +57,14 @@ class LiveServer:
         from werkzeug.serving import make_server
 
         self._server = make_server("127.0.0.1", self.port, self.app, threaded=True)
+        self._connections = set()
+        accept = self._server.process_request
+
+        def process_request(request, client_address):  # kept, so stop() can cut kept-alive connections too
+            self._connections.add(request)
+            accept(request, client_address)
+
+        self._server.process_request = process_request
         self.port = self._server.server_port
         self.url = f"http://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -67,7 +76,12 @@ class LiveServer:
         if self._server is None:
             return
         self._server.shutdown()
-        self._server.server_close()
+        for connection in self._connections:  # a browser's kept-alive connection would still be served
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self._server.server_close()  # (waits for the connections' threads, which now end at once)
         self._thread.join(timeout=5)
         self._server = None
 
