@@ -74,6 +74,7 @@ export async function storageNotice(ctx) {
   const kept = (await storageKept()) || (await storageKept({ ask: true }));
   document.documentElement.dataset.storage = kept ? "persistent" : "may-be-cleared";
   if (kept) { document.getElementById("storage-banner")?.remove(); return; }
+  if (document.getElementById("ios-banner")) return; // the install prompt on screen says the same
   banner("storage-banner", [storageWords(false)]);
 }
 // Whether the browser will keep this site's data (asking for it with `ask`). False where it cannot say: WebKitGTK

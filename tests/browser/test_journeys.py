@@ -23,6 +23,7 @@ from journeys import (
     unsynced,
     wait_synced,
 )
+from test_pwa_a11y import AUDIT
 
 from server.models import AppliedMutation, Visit
 
@@ -101,6 +102,7 @@ def test_unreachable_server_is_retried_with_backoff_and_said_plainly(live_server
     live_server.stop()
     log_visit(phone, "Logged while the server is down")
     phone.wait_text("#sync-status", UNREACHABLE, timeout=30)
+    assert phone.js(AUDIT) == []  # readable, labelled, large enough, in both engines
     assert phone.js("() => navigator.onLine") is True
     assert unsynced(phone) == 1
     live_server.start()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from journeys import invite_link
 from pwa_steps import open_app, sign_in
+from test_pwa_a11y import audit
 
 IPHONE_SAFARI = ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
                  "Version/18.0 Mobile/15E148 Safari/604.1")
@@ -48,6 +49,7 @@ def test_the_install_prompt_says_notifications_need_the_home_screen_and_the_othe
     assert "Add to Home Screen" in said and "7 days" in said
     assert "iOS 16.4 or later" in said and "only work from an app on the Home Screen" in said
     assert "text message" in said and "calendar" in said
+    audit(page, "iPhone install prompt")
 
 
 def test_the_persons_page_on_an_iphone_shows_the_home_screen_steps_and_the_other_ways(live_server, field, iphone):
@@ -71,6 +73,8 @@ def test_storage_is_asked_for_and_its_state_said(live_server, field, iphone, gra
     worker = field.user()
     iphone.add_init_script(STORAGE % ("true" if granted else "false"))
     page = iphone.new_page()
+    open_app(page, live_server.url)
+    page.wait_for_selector("#ios-banner")  # shown once; while it is, it says this and the storage banner waits
     sign_in(page, live_server.url, worker)
     page.wait_for_selector("html[data-storage]", state="attached")
     assert int(page.evaluate("localStorage.getItem('persistAsked')")) >= 1
@@ -79,6 +83,7 @@ def test_storage_is_asked_for_and_its_state_said(live_server, field, iphone, gra
     else:
         banner = page.locator("#storage-banner")
         assert "Safari may clear Alongside's data after 7 days without use" in banner.inner_text()
+        audit(page, "storage banner")
     page.click("#tabs a[data-tab=settings]")
     page.wait_for_selector("h1:text-is('Settings')")
     state = page.inner_text("#storage-state")
