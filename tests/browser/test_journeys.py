@@ -201,3 +201,27 @@ def test_storage_is_asked_to_be_kept_and_the_app_says_when_it_is_not(live_server
     phone.wait_heading("Settings")
     words = phone.text("#storage-state")
     assert ("keeps Alongside's data" in words) if kept else ("may clear Alongside's data" in words)
+
+
+# Another tab opening the database at a newer version (as a new release of the app would); its upgrade is then
+# abandoned, so the database stays as it was. Says whether this page's open connection kept it waiting.
+OTHER_TAB_UPGRADES = """() => new Promise((done) => {
+  const request = indexedDB.open('alongside', 1000);
+  let blocked = false;
+  request.onblocked = () => { blocked = true; };
+  request.onupgradeneeded = () => { request.transaction.abort(); };
+  request.onerror = () => done({ blocked, upgraded: true });
+  request.onsuccess = () => { request.result.close(); done({ blocked, upgraded: false }); };
+  setTimeout(() => done({ blocked, upgraded: false, timedOut: true }), 5000);
+})"""
+
+
+def test_a_second_tab_is_never_blocked_and_this_one_carries_on(live_server, field, phone):
+    worker = field.user()
+    person = field.person(worker, "Alex Example")
+    sign_in(phone, worker)
+    open_person(phone, person)
+    assert phone.js(OTHER_TAB_UPGRADES) == {"blocked": False, "upgraded": True}  # versionchange: let go at once
+    log_visit(phone, "Written after the other tab")  # the connection opens again on its next use
+    wait_synced(phone)
+    assert visits(field) == ["Written after the other tab"]
