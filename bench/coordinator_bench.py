@@ -72,7 +72,6 @@ def dbmod_is_postgres() -> bool:
 
 def seed(n_visits: int, n_workers: int, n_people: int, n_teams: int, seed_value: int = 11) -> dict:
     """Bulk-load the organisation. Returns the ids the measurements need."""
-    from server.changes import next_rev
     from server.db import database, utcnow, write_transaction
     from server.models import (
         CaseloadAssignment,
@@ -86,6 +85,7 @@ def seed(n_visits: int, n_workers: int, n_people: int, n_teams: int, seed_value:
     )
     from server.models import Visit as V
     from server.passwords import hash_password
+    from server.sync.revisions import next_rev
 
     rng = random.Random(seed_value)
     now = utcnow().replace(microsecond=0)

@@ -8,7 +8,6 @@ import json
 import random
 import uuid
 
-from .changes import next_rev
 from .db import utcnow, write_transaction
 from .models import (
     CaseloadAssignment,
@@ -22,6 +21,7 @@ from .models import (
     Visit,
 )
 from .passwords import hash_password
+from .sync.revisions import next_rev
 
 TEAM_NAME = "Northside Peer Support (demo)"
 DEMO_USERS = [

@@ -132,7 +132,7 @@ class Person(SyncedModel):
     def assign_to(self, worker: User, by: User | None = None) -> CaseloadAssignment:
         """Put this person on a worker's caseload (idempotent). Call inside db.write_transaction():
         the new row's rev makes the worker's next pull carry the person's whole history."""
-        from .changes import next_rev
+        from .sync.revisions import next_rev
 
         current = (CaseloadAssignment.select()
                    .where((CaseloadAssignment.person == self)
@@ -145,7 +145,7 @@ class Person(SyncedModel):
 
     def unassign(self, worker: User) -> int:
         """Take this person off a worker's caseload; their next pull lists the person in `purge`."""
-        from .changes import next_rev
+        from .sync.revisions import next_rev
 
         open_rows = (CaseloadAssignment.select()
                      .where((CaseloadAssignment.person == self)
@@ -320,6 +320,7 @@ class AppliedMutation(BaseModel):
     status = CharField(max_length=10)  # applied | conflict | rejected
     rev = IntegerField(null=True)
     result = TextField(default="{}")  # JSON: errors, conflict ids
+    content_hash = CharField(max_length=32, null=True)  # sync.envelope.digest: same id, other content is refused
     created_at = DateTimeField(default=utcnow)
 
 

@@ -27,9 +27,9 @@ from flask import (
 )
 
 from . import reminder_schedule as schedule
-from .changes import next_rev
 from .db import utcnow, write_transaction
 from .models import AuditEvent, Consent, Invite, Person, PushSubscription, ReminderDevice
+from .sync.revisions import next_rev
 
 bp = Blueprint("person_pages", __name__, url_prefix="/r")
 

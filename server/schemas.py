@@ -44,12 +44,19 @@ class BoundedDate(fields.Date):
 
 
 class Text(fields.String):
-    """A string a database can store: PostgreSQL refuses NUL characters, so they are refused here by name."""
+    """A string a database can store: PostgreSQL refuses NUL characters, and no database can store half of a
+    character (a lone UTF-16 surrogate, which JSON can spell as "\\ud800"), so both are refused here by name."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         result = super()._deserialize(value, attr, data, **kwargs)
         if "\x00" in result:
             raise ValidationError("Must not contain NUL characters.")
+        if not result.isascii():
+            try:
+                result.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValidationError("Contains a broken character (half of an emoji?). Please type it again.") \
+                    from None
         return result
 
 

@@ -28,7 +28,7 @@ def visit_fields(person_id, **extra) -> dict:
 def person_on_caseload(worker, name="Sam", by=None) -> Person:
     """A person in the worker's team, assigned to the worker (as a coordinator would)."""
     with write_transaction():
-        from server.changes import next_rev
+        from server.sync.revisions import next_rev
 
         person = Person.create(team=worker.team_id, display_name=name, rev=next_rev())
         person.assign_to(worker, by)
@@ -36,7 +36,7 @@ def person_on_caseload(worker, name="Sam", by=None) -> Person:
 
 
 def make_resource(name="Food bank") -> Resource:
-    from server.changes import next_rev
+    from server.sync.revisions import next_rev
 
     with write_transaction():
         return Resource.create(name=name, rev=next_rev())

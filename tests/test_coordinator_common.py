@@ -7,9 +7,9 @@ import re
 
 from helpers import csrf_from_html, form_login
 
-from server.changes import next_rev
 from server.db import utcnow, write_transaction
 from server.models import Goal, GoalProgress, Person, Referral, Resource, Visit
+from server.sync.revisions import next_rev
 
 
 def sign_in(client, user, password=None):

@@ -11,8 +11,8 @@ import uuid
 from test_coordinator_common import make_resource, post, sign_in
 
 from server import sync
-from server.changes import current_rev
 from server.models import AuditEvent, Resource
+from server.sync.revisions import current_rev
 
 
 def upload(client, content: str | bytes, filename: str, fmt: str = ""):

@@ -8,9 +8,9 @@ import datetime as dt
 from test_coordinator_common import make_person, make_visit, post, sign_in
 
 from server import sync
-from server.changes import current_rev
 from server.db import utcnow
 from server.models import AuditEvent, CaseloadAssignment, Person, Review, Visit
+from server.sync.revisions import current_rev
 
 
 def pull_all(user, device, cursor=0):

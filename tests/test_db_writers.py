@@ -17,10 +17,11 @@ import pytest
 from helpers import api_login
 from sync_support import mutation, new_id, person_on_caseload, visit_fields
 
-from server import changes, sync
 from server import db as dbmod
+from server import sync
 from server.db import database, write_transaction
 from server.models import ChangeCounter, Visit
+from server.sync import revisions as changes
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -147,7 +148,7 @@ def test_a_sqlite_writer_in_another_process_waits_its_turn_then_writes(sqlite_ap
         import sys, time
         sys.path.insert(0, {str(ROOT)!r})
         from server import db
-        from server.changes import next_rev
+        from server.sync.revisions import next_rev
         database = db.make_database("sqlite:///{path}", None)
         db.bind(database)
         with database.connection_context(), db.write_transaction():

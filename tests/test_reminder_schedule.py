@@ -8,9 +8,9 @@ import datetime as dt
 import pytest
 
 from server import reminder_schedule as schedule
-from server.changes import next_rev
 from server.db import utcnow, write_transaction
 from server.models import Consent, Goal, Person, Reminder, ReminderSetting, Visit
+from server.sync.revisions import next_rev
 
 UTC = dt.UTC
 

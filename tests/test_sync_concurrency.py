@@ -9,9 +9,9 @@ import pytest
 from sync_support import mutation, new_id, person_on_caseload, visit_fields
 
 from server import sync
-from server.changes import current_rev
 from server.db import database, is_sqlite, write_transaction
 from server.models import AppliedMutation, Person, User, Visit
+from server.sync.revisions import current_rev
 
 PUSHERS, PULLERS, BATCHES, BATCH_SIZE = 8, 3, 12, 5
 

@@ -90,22 +90,23 @@ def test_lost_pull_response_is_simply_pulled_again(app, worker):
 SERVER_SCRIPT = """
 import os, sys, time
 sys.path.insert(0, os.environ["ALONGSIDE_ROOT"])
-from server import create_app, sync
+from server import create_app
+from server.sync import push
 from werkzeug.serving import make_server
 
 app = create_app({"DATABASE_URL": os.environ["DB_URL"], "SECRET_KEY": os.environ["SECRET"],
                   "INSTANCE_PATH": os.environ["INSTANCE"], "AUTO_MIGRATE": True})
 marker = os.environ.get("MARKER")
 if marker:  # slow each mutation of a "slow" batch down and say how far it got, so the kill lands mid-batch
-    original = sync._Batch.apply
-    def slow_apply(self, raw):
-        result = original(self, raw)
-        if isinstance(raw, dict) and raw.get("fields", {}).get("notes") == "slow":
+    original = push.Batch.apply
+    def slow_apply(self, item):
+        result = original(self, item)
+        if getattr(item, "fields", {}).get("notes") == "slow":
             with open(marker, "a") as f:
                 f.write("x")
             time.sleep(0.15)
         return result
-    sync._Batch.apply = slow_apply
+    push.Batch.apply = slow_apply
 server = make_server("127.0.0.1", int(os.environ["PORT"]), app, threaded=True)
 print("ready", flush=True)
 server.serve_forever()

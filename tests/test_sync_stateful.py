@@ -20,7 +20,6 @@ from hypothesis.stateful import (
 )
 
 from server import sync
-from server.changes import current_rev, next_rev
 from server.db import database, is_postgres, write_transaction
 from server.models import (
     ALL_MODELS,
@@ -34,6 +33,7 @@ from server.models import (
     User,
     Visit,
 )
+from server.sync.revisions import current_rev, next_rev
 
 SETTINGS = settings(max_examples=30, stateful_step_count=50, derandomize=True, deadline=None,
                     suppress_health_check=list(HealthCheck), database=None)

@@ -234,7 +234,7 @@ def test_pull_scope_caseload_resources_reviews(worker, coordinator, make_user, d
     resource = make_resource()
     vid = new_id()
     apply(worker, device, mutation("visit", vid, visit_fields(mine.uuid)))
-    from server.changes import next_rev
+    from server.sync.revisions import next_rev
 
     with write_transaction():
         review = Review.create(visit=Visit.get(Visit.uuid == vid), reviewer=coordinator, comment="Good notes",
@@ -401,7 +401,7 @@ def test_a_long_last_page_still_carries_later_purges(worker, coordinator, make_u
     page = pull(worker, device, cursor, 2)
     assert len(page["changes"]) == 3 and page["more"] is False  # the joining person and two visits, one rev
     assert str(leaving.uuid) in {p["record_id"] for p in page["purge"]}
-    assert page["cursor"] == sync.current_rev()
+    assert page["cursor"] == sync.revisions.current_rev()
 
 
 def test_a_returning_persons_old_tombstone_survives_a_page_boundary(worker, coordinator, make_user, device):

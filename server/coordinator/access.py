@@ -5,7 +5,6 @@ Admins see every team. Also the small input parsers the pages share, so bad inpu
 from __future__ import annotations
 
 import datetime as dt
-import uuid as uuidlib
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -13,6 +12,8 @@ from flask import abort
 from flask_login import current_user
 
 from ..models import AuditEvent, Device, Person, Resource, Team, User, Visit
+from ..sync import scope as scope_rule
+from ..sync.scope import parse_uuid
 
 
 class BadInput(ValueError):
@@ -28,10 +29,8 @@ def own_team_id() -> int | None:
 
 
 def team_ids_in_scope() -> list[int] | None:
-    """None means every team (admin); otherwise the coordinator's own team only."""
-    if is_admin():
-        return None
-    return [current_user.team_id] if current_user.team_id is not None else []
+    """None means every team (admin); otherwise the coordinator's own team only (sync/scope.py decides)."""
+    return scope_rule.team_ids(current_user)
 
 
 def scope(query, team_field):
@@ -47,14 +46,7 @@ def teams_in_scope():
     return scope(query, Team.id)
 
 
-def parse_uuid(value) -> uuidlib.UUID | None:
-    try:
-        return value if isinstance(value, uuidlib.UUID) else uuidlib.UUID(str(value).strip())
-    except (TypeError, ValueError, AttributeError):
-        return None
-
-
-def _uuid_or_404(value) -> uuidlib.UUID:
+def _uuid_or_404(value):
     parsed = parse_uuid(value)
     if parsed is None:
         abort(404)
@@ -63,7 +55,7 @@ def _uuid_or_404(value) -> uuidlib.UUID:
 
 def people():
     """The people the current user may see (not deleted)."""
-    return scope(Person.select().where(~Person.deleted), Person.team)
+    return scope_rule.Scope(current_user).people()
 
 
 def get_person_or_404(person_id) -> Person:

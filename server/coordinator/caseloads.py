@@ -10,7 +10,6 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from peewee import fn
 
-from ..changes import next_rev
 from ..db import utcnow, write_transaction
 from ..models import (
     PERSON_STATUSES,
@@ -25,6 +24,7 @@ from ..models import (
     User,
     Visit,
 )
+from ..sync.revisions import next_rev
 from . import bp
 from .access import (
     BadInput,

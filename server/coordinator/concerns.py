@@ -7,9 +7,9 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from peewee import Case
 
-from ..changes import next_rev
 from ..db import utcnow, write_transaction
 from ..models import Person, User, Visit
+from ..sync.revisions import next_rev
 from . import bp
 from .access import audit, clean_text, get_visit_or_404, parse_page, visits
 from .review import safe_back

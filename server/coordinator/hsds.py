@@ -12,9 +12,9 @@ import uuid as uuidlib
 
 from flask import Response, render_template, request, stream_with_context
 
-from ..changes import next_rev
 from ..db import utcnow, write_transaction
 from ..models import Resource
+from ..sync.revisions import next_rev
 from . import bp
 from .access import audit
 from .exports import csv_response

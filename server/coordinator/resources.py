@@ -6,9 +6,9 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from peewee import fn
 
-from ..changes import next_rev
 from ..db import utcnow, write_transaction
 from ..models import Resource
+from ..sync.revisions import next_rev
 from . import bp
 from .access import BadInput, audit, clean_text, get_resource_or_404, parse_page
 

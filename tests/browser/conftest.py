@@ -233,7 +233,7 @@ def _cached_hash(password: str) -> str:
 
 
 def _next_rev() -> int:
-    from server.changes import next_rev
+    from server.sync.revisions import next_rev
 
     return next_rev()
 

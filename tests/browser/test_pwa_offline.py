@@ -79,7 +79,7 @@ def test_offline_work_survives_reload_and_restart_then_syncs_once(live_server, f
     # The coordinator's feedback reaches the phone; a referral's status is updated from the phone.
     coordinator = field.user("coordinator", name="Cass Coordinator")
     with field.tx():
-        from server.changes import next_rev
+        from server.sync.revisions import next_rev
 
         Review.create(visit=Visit.get(Visit.person == person.id), reviewer=coordinator,
                       comment="Lovely idea, the pool.", rev=next_rev())

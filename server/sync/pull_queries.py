@@ -1,0 +1,158 @@
+"""The SQL behind a pull: one source per entity (how to select its rows, with the uuids they refer to, and which
+column names the person whose scope they are in), changes of people steady in scope, and the whole history of
+people who joined a caseload. Queries are built once per shape and kept as SQL with numbered slots: building them
+with peewee on every pull cost more than running them. Rows come back as dicts of raw column values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import peewee
+
+from ..db import database
+from ..models import CaseloadAssignment, Conflict, Goal, GoalProgress, Person, Referral, Resource, Review, User, Visit
+from . import wire
+from .scope import ALL, PullScope, people_filter
+
+# Parents before children inside one rev, so a device with foreign keys can apply a page in order.
+PULL_ORDER = ("resource", "person", "goal", "visit", "goal_progress", "referral", "review", "conflict")
+
+
+@dataclass
+class Source:
+    """One entity's pull query: how to select its rows (with the uuids it refers to) and which column names
+    the person whose scope it is in."""
+
+    entity: str
+    model: type
+    select: object  # () -> query
+    person_col: object  # () -> expression
+    fields: object  # row -> dict
+
+
+def sources() -> list[Source]:
+    author = User.alias("author")
+    lost_by = User.alias("lost_by")
+    won_by = User.alias("won_by")
+    reviewer = User.alias("reviewer")
+    return [
+        Source("resource", Resource, lambda: Resource.select(), None, wire.resource_fields),
+        Source("person", Person, lambda: Person.select(), lambda: Person.id, wire.person_fields),
+        Source("goal", Goal,
+                lambda: Goal.select(Goal, Person.uuid.alias("p_uuid")).join(Person, on=(Goal.person == Person.id)),
+                lambda: Goal.person, wire.goal_fields),
+        Source("visit", Visit,
+                lambda: (Visit.select(Visit, Person.uuid.alias("p_uuid"), author.uuid.alias("a_uuid"))
+                         .join(Person, on=(Visit.person == Person.id))
+                         .join_from(Visit, author, on=(Visit.author == author.id))),
+                lambda: Visit.person, wire.visit_fields),
+        Source("goal_progress", GoalProgress,
+                lambda: (GoalProgress.select(GoalProgress, Goal.uuid.alias("g_uuid"), Person.uuid.alias("p_uuid"),
+                                             Visit.uuid.alias("v_uuid"), author.uuid.alias("a_uuid"))
+                         .join(Goal, on=(GoalProgress.goal == Goal.id))
+                         .join(Person, on=(Goal.person == Person.id))
+                         .join_from(GoalProgress, Visit, peewee.JOIN.LEFT_OUTER, on=(GoalProgress.visit == Visit.id))
+                         .join_from(GoalProgress, author, peewee.JOIN.LEFT_OUTER,
+                                    on=(GoalProgress.author == author.id))),
+                lambda: Goal.person, wire.goal_progress_fields),
+        Source("referral", Referral,
+                lambda: (Referral.select(Referral, Person.uuid.alias("p_uuid"), Resource.uuid.alias("res_uuid"))
+                         .join(Person, on=(Referral.person == Person.id))
+                         .join_from(Referral, Resource, on=(Referral.resource == Resource.id))),
+                lambda: Referral.person, wire.referral_fields),
+        Source("review", Review,
+                lambda: (Review.select(Review, Visit.uuid.alias("v_uuid"), Person.uuid.alias("p_uuid"),
+                                       reviewer.name.alias("reviewer_name"))
+                         .join(Visit, on=(Review.visit == Visit.id))
+                         .join(Person, on=(Visit.person == Person.id))
+                         .join_from(Review, reviewer, on=(Review.reviewer == reviewer.id))),
+                lambda: Visit.person, wire.review_fields),
+        Source("conflict", Conflict,
+                lambda: (Conflict.select(Conflict, Person.uuid.alias("p_uuid"), lost_by.name.alias("lost_by_name"),
+                                         won_by.name.alias("won_by_name"))
+                         .join(Person, on=(Conflict.person == Person.id))
+                         .join_from(Conflict, lost_by, peewee.JOIN.LEFT_OUTER, on=(Conflict.lost_by == lost_by.id))
+                         .join_from(Conflict, won_by, peewee.JOIN.LEFT_OUTER, on=(Conflict.won_by == won_by.id))),
+                lambda: Conflict.person, wire.conflict_fields),
+    ]
+
+
+ORDER = {name: i for i, name in enumerate(PULL_ORDER)}
+
+
+# Distinct sentinel numbers mark where each value goes in the cached SQL.
+_SENTINELS = {"low": -9_100_000_001, "high": -9_100_000_002, "scope": -9_100_000_003,
+              "cursor": -9_100_000_004, "snapshot": -9_100_000_005, "exact": -9_100_000_006,
+              "limit": 9_100_000_007}
+_SQL_CACHE: dict = {}
+
+
+def _cached_rows(key: tuple, build, values: dict) -> list[dict]:
+    """Run the query `build(sentinels)` describes with `values`; rows as dicts of raw column values
+    (peewee's per-value conversion is most of a big pull's time; the serialisers read raw values)."""
+    key = (type(database.obj), *key)
+    entry = _SQL_CACHE.get(key)
+    if entry is None:
+        sentinels = {name: _SENTINELS[name] for name in values}
+        sql, params = build(sentinels).sql()
+        by_value = {v: name for name, v in sentinels.items()}
+        slots = [(by_value[p], None) if type(p) is int and p in by_value else (None, p) for p in params]
+        if any(str(v) in sql for v in sentinels.values()):
+            raise RuntimeError("a pull value was inlined into SQL; it cannot be cached")
+        entry = _SQL_CACHE[key] = (sql, slots)
+    sql, slots = entry
+    cursor = database.execute_sql(sql, [values[name] if name else const for name, const in slots])
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def steady_rows(src: Source, scope: PullScope, low: int, high: int, limit: int | None) -> list[dict]:
+    """Changes in (low, high] to records of people in scope since before the cursor (and resources)."""
+
+    def build(v):
+        q = src.select().where((src.model.rev > v["low"]) & (src.model.rev <= v["high"]))
+        if src.person_col is not None:
+            condition = people_filter(scope.kind, src.person_col(), v.get("scope"), v.get("cursor"))
+            if condition is not None:
+                q = q.where(condition)
+        q = q.order_by(src.model.rev, src.model.id)
+        return q.limit(v["limit"]) if "limit" in v else q
+
+    values = {"low": low, "high": high}
+    if scope.kind != ALL and src.person_col is not None:
+        values.update(scope=scope.value, cursor=scope.cursor)
+    if limit:
+        values["limit"] = limit
+    return _cached_rows(("steady", src.entity, scope.kind, bool(limit)), build, values)
+
+
+def joined_rows(src: Source, scope: PullScope, exact: int | None, limit: int | None) -> list[dict]:
+    """The whole history of people who joined the caseload after the cursor, each record at the rev of its
+    own last change or of the joining, whichever is later. Tombstones come too, however old: a device may
+    still hold a record of someone who left and came back, and leaving out tombstones older than the cursor
+    loses them when paging (a tombstone rides at the joining's rev, so a page can end past its own rev
+    before it is sent, and the next page's cursor then filtered it out, leaving a deleted visit on a phone)."""
+
+    def build(v):
+        assignment = CaseloadAssignment.alias("joining")
+        vrev = peewee.Case(None, [(assignment.rev > src.model.rev, assignment.rev)], src.model.rev)
+        q = (src.select()
+             .select_extend(vrev.alias("vrev"))
+             .join_from(src.model, assignment, on=(
+                 (assignment.person == src.person_col())
+                 & (assignment.worker == v["scope"])
+                 & assignment.ended_at.is_null()
+                 & (assignment.rev > v["cursor"])
+                 & (assignment.rev <= v["snapshot"])))
+             .where(src.model.rev <= v["snapshot"]))
+        if "exact" in v:
+            q = q.where(vrev == v["exact"])
+        q = q.order_by(vrev, src.model.id)
+        return q.limit(v["limit"]) if "limit" in v else q
+
+    values = {"scope": scope.value, "cursor": scope.cursor, "snapshot": scope.snapshot}
+    if exact is not None:
+        values["exact"] = exact
+    if limit:
+        values["limit"] = limit
+    return _cached_rows(("joined", src.entity, exact is not None, bool(limit)), build, values)

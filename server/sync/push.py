@@ -1,0 +1,298 @@
+"""Push: a device's outbox applied in order, at most once per mutation id, in one write transaction.
+
+Steps: envelopes load (and new records' fields are checked) before the transaction; inside it one query each
+finds the mutation ids seen before, which records exist, and the people, goals and visits the batch names;
+each mutation then goes through its entity's handler (handlers.HANDLERS), in a savepoint unless it is a new
+visit or goal rating, which are checked against what was loaded and written together (bulk.Deferred). The
+answers are stored (AppliedMutation, with a digest of the content) and reminders follow the visits."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import peewee
+from marshmallow import ValidationError
+
+from .. import reminder_schedule
+from ..db import database, utcnow, write_transaction
+from ..models import AppliedMutation, Device, Goal, Person, User, Visit
+from ..schemas import FIELD_SCHEMAS, READ_ONLY_FIELDS
+from . import envelope
+from .bulk import Deferred, LateRev, NewVisitRef, insert_rows
+from .devices import mark_synced
+from .envelope import Mutation
+from .errors import Rejected
+from .handlers import HANDLERS, MODELS
+from .revisions import hold, reserved
+from .rules import fast_load
+from .scope import Scope, parse_uuid
+
+DEFERRABLE = {"visit", "goal_progress"}
+_CHUNK = 500
+_SCHEMAS = {name: schema() for name, schema in FIELD_SCHEMAS.items()}
+
+
+@dataclass(slots=True)
+class Refusal:
+    """An envelope that did not load: answered, never stored (it has no usable id)."""
+
+    id: str | None
+    code: str
+    errors: dict
+
+
+@dataclass(slots=True)
+class Seen:
+    """A mutation answered before: from the table, or earlier in this batch (not yet written)."""
+
+    user_id: int
+    status: str
+    rev: object
+    result: str
+    digest: str | None
+
+
+def apply_batch(user: User, device: Device, mutations: list) -> list[dict]:
+    """Apply a batch in order; one result per mutation, in the same order. The change-counter lock is taken
+    at the first write that needs a rev and held to the commit, so batches (and their revs) commit one after
+    another."""
+    items = [_load(raw) for raw in mutations]
+    for attempt in range(3):
+        try:
+            with write_transaction(), reserved():
+                batch = Batch(user, device, items)
+                results = [batch.apply(item) for item in items]
+                batch.finish()
+            for result in results:
+                if isinstance(result.get("rev"), LateRev):
+                    result["rev"] = result["rev"].value
+            return results
+        except peewee.IntegrityError:
+            # The unique mutation id is the last word on at-most-once: if another writer slipped the same id
+            # in first, start again and this time answer `duplicate`.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _load(raw) -> Mutation | Refusal:
+    try:
+        m = envelope.load(raw)
+    except Rejected as exc:
+        return Refusal(envelope.shown_id(raw), exc.code, exc.errors)
+    if m.op == "upsert" and m.base_rev is None and not (m.fields.keys() & READ_ONLY_FIELDS.get(m.entity, {})):
+        m.checked = fast_load(m.entity, m.fields, partial=False)  # most likely new: checked outside the lock
+    return m
+
+
+def _chunks(values: list):
+    for start in range(0, len(values), _CHUNK):
+        yield values[start:start + _CHUNK]
+
+
+class Batch:
+    def __init__(self, user: User, device: Device, items: list):
+        self.user = user
+        self.device = device
+        self.coordinator = user.is_coordinator
+        self.scope = Scope(user)
+        self.deferred = Deferred()
+        self.pending: list[dict] = []  # AppliedMutation rows, written in one statement at the end
+        self.visit_people: set[int] = set()  # people whose visits changed: their reminders follow, once each
+        mutations = [m for m in items if isinstance(m, Mutation)]
+        self.seen = self._previous(mutations)
+        self.existing = self._existing(mutations)
+        self.people: dict = {}  # uuid -> Person
+        self.people_by_id: dict = {}
+        self.goals: dict = {}  # uuid -> Goal
+        self.visits: dict = {}  # uuid -> (id or NewVisitRef, person id)
+        self._preload(mutations)
+
+    # loading what the batch names, one query each ------------------------------------------------
+    def _previous(self, mutations: list) -> dict:
+        seen = {}
+        for ids in _chunks([m.id for m in mutations]):
+            for row in (AppliedMutation
+                        .select(AppliedMutation.mutation_id, AppliedMutation.user, AppliedMutation.status,
+                                AppliedMutation.rev, AppliedMutation.result, AppliedMutation.content_hash)
+                        .where(AppliedMutation.mutation_id.in_(ids))
+                        .tuples()):
+                seen[parse_uuid(row[0])] = Seen(*row[1:])
+        return seen
+
+    def _existing(self, mutations: list) -> dict[str, set]:
+        existing = {}
+        for entity, model in MODELS.items():
+            found = set()
+            for ids in _chunks([m.record_id for m in mutations if m.entity == entity]):
+                found.update(parse_uuid(u) for (u,) in model.select(model.uuid).where(model.uuid.in_(ids)).tuples())
+            existing[entity] = found
+        return existing
+
+    def _preload(self, mutations: list) -> None:
+        person_uuids, goal_uuids, visit_uuids = set(), set(), set()
+        batch_visits = {m.record_id for m in mutations if m.entity == "visit"}
+        for m in mutations:
+            if m.entity == "person":
+                person_uuids.add(m.record_id)
+            elif m.entity in ("visit", "goal", "referral"):
+                person_uuids.add(parse_uuid(m.fields.get("person_id")))
+            elif m.entity == "goal_progress":
+                goal_uuids.add(parse_uuid(m.fields.get("goal_id")))
+                visit_uuids.add(parse_uuid(m.fields.get("visit_id")))
+        goal_people = set()
+        for ids in _chunks([u for u in goal_uuids if u is not None]):
+            for goal in Goal.select().where(Goal.uuid.in_(ids)):
+                self.goals[goal.uuid] = goal
+                goal_people.add(goal.person_id)
+        person_uuids.discard(None)
+        for ids in _chunks(list(person_uuids)):
+            for person in Person.select().where(Person.uuid.in_(ids)):
+                self.remember_person(person)
+        for ids in _chunks([pid for pid in goal_people if pid not in self.people_by_id]):
+            for person in Person.select().where(Person.id.in_(ids)):
+                self.remember_person(person)
+        for ids in _chunks([u for u in visit_uuids - batch_visits if u is not None]):
+            for vid, vuuid, pid in Visit.select(Visit.id, Visit.uuid, Visit.person).where(Visit.uuid.in_(ids)).tuples():
+                self.visits[parse_uuid(vuuid)] = (vid, pid)
+
+    def remember_person(self, person: Person) -> None:
+        self.people[person.uuid] = person
+        self.people_by_id[person.id] = person
+
+    def person_by_id(self, person_id: int) -> Person:
+        person = self.people_by_id.get(person_id)
+        if person is None:
+            person = Person.get_by_id(person_id)
+            self.remember_person(person)
+        return person
+
+    def person_in_scope(self, person_uuid, field_name: str) -> Person:
+        person = self.people.get(person_uuid)
+        if person is None:
+            person = Person.get_or_none(Person.uuid == person_uuid)
+            if person is not None:
+                self.remember_person(person)
+        if person is None or not self.scope.allows(person):
+            # The same answer for an id that does not exist and one that is not yours: ids cannot be probed.
+            raise Rejected("forbidden", {field_name: ["This person is not on your caseload."]})
+        if person.deleted:
+            raise Rejected("forbidden", {field_name: ["This person has been removed."]})
+        return person
+
+    def goal(self, goal_uuid) -> Goal | None:
+        goal = self.goals.get(goal_uuid)
+        if goal is None:
+            goal = self.goals[goal_uuid] = Goal.get_or_none(Goal.uuid == goal_uuid)
+        return goal
+
+    def new_visit(self, visit_uuid, person_id: int) -> None:
+        self.visits[visit_uuid] = (NewVisitRef(visit_uuid), person_id)
+        self.visit_people.add(person_id)
+
+    def visit_ref(self, visit_uuid):
+        """(id or NewVisitRef, person id) of a visit a rating names, or None."""
+        found = self.visits.get(visit_uuid)
+        if found is None:
+            row = Visit.select(Visit.id, Visit.person).where(Visit.uuid == visit_uuid).tuples().first()
+            if row is not None:
+                found = self.visits[visit_uuid] = (row[0], row[1])
+        return found
+
+    def lookup(self, model, m: Mutation):
+        if m.record_id not in self.existing[m.entity]:
+            return None
+        return model.get_or_none(model.uuid == m.record_id)
+
+    # one mutation ------------------------------------------------------------------------------
+    def apply(self, item) -> dict:
+        if isinstance(item, Refusal):
+            return {"id": item.id, "status": "rejected", "code": item.code, "rev": None, "errors": item.errors}
+        m = item
+        mid = str(m.id)
+        previous = self.seen.get(m.id)
+        if previous is not None:
+            return self._repeat(m, mid, previous)
+        deferrable = m.entity in DEFERRABLE and m.op == "upsert" and m.record_id not in self.existing[m.entity]
+        try:
+            if deferrable:  # checks come first and only then is anything written: no savepoint needed
+                outcome = HANDLERS[m.entity](self, m)
+            else:
+                self.deferred.flush()  # anything else may read what is waiting to be written
+                hold()  # the counter lock, before the savepoint (see revisions.hold)
+                with database.atomic():  # a savepoint: a mutation that fails half-way leaves nothing behind
+                    outcome = HANDLERS[m.entity](self, m)
+        except Rejected as exc:
+            # Kept with what was typed, so nothing is lost even when it cannot be applied.
+            self.record(m, "rejected", None, {"code": exc.code, "errors": exc.errors, "fields": m.fields,
+                                              "op": m.op})
+            return {"id": mid, "status": "rejected", "code": exc.code, "rev": None, "errors": exc.errors}
+        self.record(m, outcome.status, outcome.rev, {"conflicts": outcome.conflicts} if outcome.conflicts else {})
+        response = {"id": mid, "status": outcome.status, "rev": outcome.rev, "errors": {}}
+        if outcome.conflicts:
+            response["conflicts"] = outcome.conflicts
+        return response
+
+    def _repeat(self, m: Mutation, mid: str, previous: Seen) -> dict:
+        if previous.user_id != self.user.id:
+            return {"id": mid, "status": "rejected", "code": "invalid", "rev": None,
+                    "errors": {"id": ["This mutation id was already used."]}}
+        if previous.digest is not None and previous.digest != m.digest:
+            return {"id": mid, "status": "rejected", "code": "mutation_id_reused", "rev": None,
+                    "errors": {"id": ["This mutation id was already used for a different change, so this one was "
+                                      "not applied. Send it again as a new mutation."]}}
+        stored = json.loads(previous.result or "{}")
+        return {"id": mid, "status": "duplicate", "outcome": previous.status, "rev": previous.rev,
+                "code": stored.get("code"), "errors": stored.get("errors", {}),
+                "conflicts": stored.get("conflicts", [])}
+
+    def load_fields(self, m: Mutation, current: dict | None, new: bool) -> dict:
+        """Validate `fields` for this entity. Read-only fields pass only when unchanged (a device may echo a
+        whole record back); otherwise each is refused with its reason."""
+        if new and m.checked is not None:
+            return dict(m.checked)
+        errors = {}
+        data = dict(m.fields)
+        read_only = READ_ONLY_FIELDS.get(m.entity, {})
+        for name in list(data):
+            if name in read_only:
+                same = (current is not None and current.get(name) == data[name]) or (
+                    current is None and data[name] in (None, False, "", []))
+                del data[name]
+                if not same:
+                    errors[name] = [read_only[name] if not self.coordinator or "coordinator" not in read_only[name]
+                                    else "Change this on the coordinator pages."]
+        loaded = fast_load(m.entity, data, partial=not new) if not errors else None
+        if loaded is None:
+            try:
+                loaded = _SCHEMAS[m.entity].load(data, partial=not new)
+            except ValidationError as exc:
+                errors.update(envelope.messages(exc.messages))
+                loaded = {}
+        if errors:
+            raise Rejected("invalid", errors)
+        return loaded
+
+    def record(self, m: Mutation, status: str, rev, result: dict) -> None:
+        text = json.dumps(result, default=str) if result else "{}"
+        self.pending.append({"mutation_id": m.id, "device": self.device.id, "user": self.user.id,
+                             "entity": m.entity, "record_id": m.record_id, "status": status, "rev": rev,
+                             "result": text, "content_hash": m.digest, "created_at": utcnow()})
+        self.seen[m.id] = Seen(self.user.id, status, rev, text, m.digest)
+        if status != "rejected" and m.entity in self.existing:
+            self.existing[m.entity].add(m.record_id)
+
+    def finish(self) -> None:
+        """Still inside the write transaction: the answers are stored, reminders follow the visits, and the
+        device is marked as seen."""
+        if self.pending:  # before the counter lock: it needs no rev
+            mark_synced(self.device)
+        self.deferred.flush()
+        for row in self.pending:
+            if isinstance(row["rev"], LateRev):
+                row["rev"] = row["rev"].value
+        insert_rows(AppliedMutation, self.pending)
+        # Reminders follow each person's next visit. Any visit written here took a rev, so the counter lock is
+        # held: reminder_schedule relies on that.
+        reminder_schedule.visits_changed(self.visit_people)

@@ -1,0 +1,154 @@
+"""The wire form of every synced record: what a pull sends as a change's `fields`, and what a pushed value
+looks like when it is kept (conflicts). Serialisers take a model's __data__ (Python values) or a raw database
+row: a pull reads rows without peewee's per-value conversion (on SQLite a UUID is 32 hex digits and a time is
+text), which is most of a big pull's time otherwise."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid as uuidlib
+
+
+def uuid_str(value) -> str | None:
+    if value is None:
+        return None
+    if type(value) is str:
+        if len(value) == 32:
+            return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+        return value if len(value) == 36 else str(uuidlib.UUID(value))
+    return str(value)
+
+
+def iso_dt(value) -> str | None:
+    if value is None:
+        return None
+    if type(value) is str:  # SQLite: "2026-11-20 10:00:00[.ffffff]", naive UTC
+        return value.replace(" ", "T", 1) + "+00:00"
+    return value.isoformat() + "+00:00"
+
+
+def iso_date(value) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else value.isoformat()
+
+
+def jsonable(value):
+    if isinstance(value, dt.datetime):
+        return iso_dt(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, uuidlib.UUID):
+        return str(value)
+    return value
+
+
+def person_fields(r: dict) -> dict:
+    return {
+        "display_name": r["display_name"],
+        "preferred_contact": r["preferred_contact"],
+        "engagement_start": iso_date(r["engagement_start"]),
+        "planned_end": iso_date(r["planned_end"]),
+        "status": r["status"],
+        "reminders_opt_in": bool(r["reminders_opt_in"]),
+        "added_in_field": bool(r["added_in_field"]),
+        "confirmed": r["confirmed_at"] is not None,
+    }
+
+
+def visit_fields(r: dict) -> dict:
+    return {
+        "person_id": uuid_str(r["p_uuid"]),
+        "author_id": uuid_str(r["a_uuid"]),
+        "started_at": iso_dt(r["started_at"]),
+        "duration_minutes": r["duration_minutes"],
+        "mode": r["mode"],
+        "location_type": r["location_type"],
+        "attendance": r["attendance"],
+        "group_session": bool(r["group_session"]),
+        "notes": r["notes"],
+        "goal_ids": json.loads(r["goal_ids"] or "[]"),
+        "wellbeing": r["wellbeing"],
+        "concern": r["concern"],
+        "concern_notes": r["concern_notes"],
+        "next_visit_at": iso_dt(r["next_visit_at"]),
+        "reviewed": r["reviewed_at"] is not None,
+        "concern_acknowledged": r["concern_ack_at"] is not None,
+    }
+
+
+def goal_fields(r: dict) -> dict:
+    return {
+        "person_id": uuid_str(r["p_uuid"]),
+        "title": r["title"],
+        "life_area": r["life_area"],
+        "steps": r["steps"],
+        "status": r["status"],
+        "target_date": iso_date(r["target_date"]),
+        "achieved_at": iso_dt(r["achieved_at"]),
+    }
+
+
+def goal_progress_fields(r: dict) -> dict:
+    return {
+        "goal_id": uuid_str(r["g_uuid"]),
+        "person_id": uuid_str(r["p_uuid"]),
+        "visit_id": uuid_str(r["v_uuid"]),
+        "author_id": uuid_str(r["a_uuid"]),
+        "rating": r["rating"],
+        "note": r["note"],
+    }
+
+
+def referral_fields(r: dict) -> dict:
+    return {
+        "person_id": uuid_str(r["p_uuid"]),
+        "resource_id": uuid_str(r["res_uuid"]),
+        "status": r["status"],
+        "notes": r["notes"],
+        "follow_up_at": iso_dt(r["follow_up_at"]),
+    }
+
+
+def resource_fields(r: dict) -> dict:
+    return {name: r[name] for name in ("name", "category", "description", "address", "phone", "website",
+                                       "opening_hours", "area")} | {"archived": bool(r["archived"])}
+
+
+def review_fields(r: dict) -> dict:
+    return {
+        "visit_id": uuid_str(r["v_uuid"]),
+        "person_id": uuid_str(r["p_uuid"]),
+        "reviewer_name": r["reviewer_name"],
+        "comment": r["comment"],
+        "created_at": iso_dt(r["created_at"]),
+    }
+
+
+def conflict_fields(r: dict) -> dict:
+    return {
+        "person_id": uuid_str(r["p_uuid"]),
+        "target_entity": r["entity"],
+        "target_id": uuid_str(r["record_id"]),
+        "field": r["field"],
+        "kept_value": json.loads(r["kept_value"]) if r["kept_value"] is not None else None,
+        "lost_value": json.loads(r["lost_value"]) if r["lost_value"] is not None else None,
+        "lost_by": r["lost_by_name"],
+        "won_by": r["won_by_name"],
+        "created_at": iso_dt(r["created_at"]),
+        "resolution": r["resolution"] or None,
+    }
+
+
+SERIALISERS = {
+    "person": person_fields, "visit": visit_fields, "goal": goal_fields, "goal_progress": goal_progress_fields,
+    "referral": referral_fields, "resource": resource_fields, "review": review_fields, "conflict": conflict_fields,
+}
+
+
+def change(entity: str, row: dict, rev: int) -> dict:
+    """One pulled change: the whole record, or a tombstone with no fields."""
+    deleted = bool(row["deleted"])
+    return {"entity": entity, "record_id": uuid_str(row["uuid"]), "rev": rev, "deleted": deleted,
+            "fields": {} if deleted else SERIALISERS[entity](row)}
