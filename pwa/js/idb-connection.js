@@ -2,8 +2,10 @@
 // WebKit and Chromium both define it. A page frozen in the back/forward cache, or a second tab, must never hold
 // a transaction that blocks this page's writes (in WebKit a read of `meta` left open by a frozen page blocked every
 // write to `meta` for 20-30 s), so:
-// - no IndexedDB work starts while the page is hidden or being put away: it waits until the page is shown again;
-// - the connection is closed on `pagehide` and opened again, on demand, after `pageshow`;
+// - no IndexedDB work starts while the page is hidden: it waits until the page is shown again;
+// - from `pagehide` (the page is leaving, or going into the back/forward cache) to `pageshow`, new work fails at
+//   once (PageAwayError) instead of waiting, so nothing waits frozen while holding the writers' Web Lock; the
+//   connection is closed on `pagehide` and opened again, on demand, after `pageshow`;
 // - `versionchange` (another tab upgrading or deleting the database) closes it; an abnormal `close` forgets it.
 import { openDB } from "../vendor/idb-8.0.4/idb.js";
 
@@ -28,7 +30,11 @@ const INDEXES = {
 };
 
 let dbPromise = null;
-let away = null; // while the page is hidden or put away: {promise, resolve}, settled when it is shown again
+let away = null; // while the page is hidden or put away: {promise, resolve, gone}, settled when it is shown again
+
+export class PageAwayError extends Error {
+  constructor() { super("The page is being put away; this is done when it is shown again."); this.name = "PageAwayError"; }
+}
 
 function open() {
   return openDB(DB_NAME, 1, {
@@ -48,8 +54,10 @@ function open() {
   });
 }
 
-// The connection, once the page is visible; work asked for while it is hidden waits for it to be shown.
+// The connection, once the page is visible; work asked for while it is hidden waits for it to be shown, and
+// work asked for after pagehide fails.
 export function db() {
+  if (away && away.gone) return Promise.reject(new PageAwayError());
   if (away) return away.promise.then(db);
   if (!dbPromise) dbPromise = open().catch((err) => { dbPromise = null; throw err; });
   return dbPromise;
@@ -62,11 +70,13 @@ export async function closeDB() {
   try { (await p).close(); } catch { /* never opened, or already closed */ }
 }
 
-function putAway() {
-  if (away) return;
-  let resolve;
-  const promise = new Promise((r) => { resolve = r; });
-  away = { promise, resolve };
+function putAway(gone = false) {
+  if (!away) {
+    let resolve;
+    const promise = new Promise((r) => { resolve = r; });
+    away = { promise, resolve, gone };
+  }
+  if (gone) away.gone = true;
 }
 function comeBack() {
   if (!away) return;
@@ -74,7 +84,6 @@ function comeBack() {
   away = null;
   resolve();
 }
-export function isAway() { return !!away; }
 
 if (typeof document !== "undefined") {
   if (document.visibilityState === "hidden") putAway();
@@ -82,6 +91,6 @@ if (typeof document !== "undefined") {
     if (document.visibilityState === "hidden") putAway();
     else comeBack();
   }, { capture: true }); // before any other module's handler can start work
-  window.addEventListener("pagehide", () => { putAway(); closeDB(); }, { capture: true });
+  window.addEventListener("pagehide", () => { putAway(true); closeDB(); }, { capture: true });
   window.addEventListener("pageshow", () => { if (document.visibilityState !== "hidden") comeBack(); }, { capture: true });
 }

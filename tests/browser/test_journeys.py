@@ -225,3 +225,33 @@ def test_a_second_tab_is_never_blocked_and_this_one_carries_on(live_server, fiel
     log_visit(phone, "Written after the other tab")  # the connection opens again on its next use
     wait_synced(phone)
     assert visits(field) == ["Written after the other tab"]
+
+
+# The page lifecycle rule of idb-connection.js, driven by the lifecycle's own events: work asked for while the page
+# is hidden waits until it is shown; after pagehide it fails at once (nothing waits, frozen, holding a lock) until
+# pageshow.
+LIFECYCLE = """async () => {
+  const db = await import('/app/js/db.js');
+  const out = {};
+  Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+  document.dispatchEvent(new Event('visibilitychange'));
+  let done = false;
+  const read = db.getMeta('email').then(() => { done = true; });
+  await new Promise((r) => setTimeout(r, 300));
+  out.waitedWhileHidden = !done;
+  delete document.visibilityState;  // the browser's own again: visible
+  document.dispatchEvent(new Event('visibilitychange'));
+  await read;
+  out.ranWhenShown = done;
+  window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true }));
+  out.afterPagehide = await db.getMeta('email').then(() => 'ran', (e) => e.name);
+  window.dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true }));
+  out.afterPageshow = await db.getMeta('email').then(() => 'ran', (e) => e.name);
+  return out;
+}"""
+
+
+def test_no_database_work_starts_while_the_page_is_hidden_or_put_away(live_server, phone):
+    phone.open("/app/")
+    assert phone.js(LIFECYCLE) == {"waitedWhileHidden": True, "ranWhenShown": True,
+                                   "afterPagehide": "PageAwayError", "afterPageshow": "ran"}
