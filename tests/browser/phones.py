@@ -38,10 +38,6 @@ class Phone:
         self.wait_js("([c, t]) => [...document.querySelectorAll(c)].some((e) => e.textContent.includes(t))",
                      [css, text], timeout=timeout)
 
-    def heading(self) -> str:
-        return self.js("() => (document.querySelector('main:not([hidden]) h1, #lock:not([hidden]) h1') || {})"
-                       ".textContent")
-
 
 class ChromiumPhone(Phone):
     engine = "chromium"
