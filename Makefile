@@ -20,9 +20,9 @@ run: $(STAMP)
 	$(BIN)/flask --app wsgi demo --if-empty
 	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
-# Chromium for the browser tests: Debian's package (Playwright cannot download browsers here).
+# The browsers for the browser tests: Debian's Chromium, and WebKitGTK (Safari's engine) with Xvfb.
 browser:
-	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "Chromium missing and not root: browser tests will be skipped (run 'sudo apt-get install chromium')."; }
+	@bash scripts/install_browsers.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

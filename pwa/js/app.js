@@ -3,29 +3,42 @@
 import * as store from "./db.js";
 import * as sync from "./sync.js";
 import * as vault from "./vault.js";
-import * as lockScreens from "./screens-lock.js";
+import * as lockScreens from "./screens/lock.js";
 import { setCsrf } from "./api.js";
-import { h, toast, fmtWhen } from "./ui.js";
-import * as core from "./screens-core.js";
+import { h, toast } from "./ui.js";
+import * as banners from "./banners.js";
+import * as signInScreen from "./screens/sign-in.js";
+import * as caseloadScreen from "./screens/caseload.js";
 
 const main = document.getElementById("main");
-const lazyForms = () => import("./screens-forms.js");
-const lazyMore = () => import("./screens-more.js");
+// One module per screen. The start-up path (sign in, lock, caseload) is imported above; every other screen is
+// loaded on first use (dynamic import, precached by the service worker, so it opens offline too).
+const startup = async () => caseloadScreen;
+const lazy = {
+  person: () => import("./screens/person.js"),
+  visit: () => import("./screens/visit-form.js"),
+  goal: () => import("./screens/goal-form.js"),
+  referral: () => import("./screens/referral.js"),
+  resources: () => import("./screens/resources.js"),
+  diary: () => import("./screens/diary.js"),
+  sync: () => import("./screens/sync.js"),
+  settings: () => import("./screens/settings.js"),
+};
 
 // [pattern, loader, screen name, live (safe to redraw when data arrives), tab]
 const ROUTES = [
-  [/^\/app\/?$/, async () => core, "caseload", true, "caseload"],
-  [/^\/app\/p\/([^/]+)$/, async () => core, "person", true, "caseload"],
-  [/^\/app\/p\/([^/]+)\/visit$/, lazyForms, "visitForm", false, "caseload"],
-  [/^\/app\/v\/([^/]+)$/, lazyForms, "visitEdit", false, "caseload"],
-  [/^\/app\/p\/([^/]+)\/goal$/, lazyForms, "goalForm", false, "caseload"],
-  [/^\/app\/g\/([^/]+)$/, lazyForms, "goalEdit", false, "caseload"],
-  [/^\/app\/p\/([^/]+)\/refer\/([^/]+)$/, lazyForms, "referForm", false, "resources"],
-  [/^\/app\/r\/([^/]+)$/, lazyForms, "referralEdit", false, "caseload"],
-  [/^\/app\/resources$/, lazyMore, "resources", true, "resources"],
-  [/^\/app\/diary$/, lazyMore, "diary", true, "diary"],
-  [/^\/app\/(sync|conflicts)$/, lazyMore, "syncScreen", true, "sync"],
-  [/^\/app\/settings$/, lazyMore, "settings", false, "settings"],
+  [/^\/app\/?$/, startup, "caseload", true, "caseload"],
+  [/^\/app\/p\/([^/]+)$/, lazy.person, "person", true, "caseload"],
+  [/^\/app\/p\/([^/]+)\/visit$/, lazy.visit, "visitForm", false, "caseload"],
+  [/^\/app\/v\/([^/]+)$/, lazy.visit, "visitEdit", false, "caseload"],
+  [/^\/app\/p\/([^/]+)\/goal$/, lazy.goal, "goalForm", false, "caseload"],
+  [/^\/app\/g\/([^/]+)$/, lazy.goal, "goalEdit", false, "caseload"],
+  [/^\/app\/p\/([^/]+)\/refer\/([^/]+)$/, lazy.referral, "referForm", false, "resources"],
+  [/^\/app\/r\/([^/]+)$/, lazy.referral, "referralEdit", false, "caseload"],
+  [/^\/app\/resources$/, lazy.resources, "resources", true, "resources"],
+  [/^\/app\/diary$/, lazy.diary, "diary", true, "diary"],
+  [/^\/app\/(sync|conflicts)$/, lazy.sync, "syncScreen", true, "sync"],
+  [/^\/app\/settings$/, lazy.settings, "settings", false, "settings"],
 ];
 
 let current = { live: false };
@@ -83,7 +96,7 @@ function hideLock() {
 // "Forgot your PIN" or the lease: an online sign-in, then the server's key for this device opens the data.
 ctx.recover = async (why) => {
   ctx.recovering = why;
-  showLock(core.signIn(ctx, { email: await store.getMeta("email"),
+  showLock(signInScreen.signIn(ctx, { email: await store.getMeta("email"),
     title: why === "forgot" ? "Sign in to choose a new PIN" : "Sign in with signal",
     intro: "Sign in with your email and password. Nothing on this phone is lost." }));
 };
@@ -111,13 +124,23 @@ for (const type of ["pointerdown", "keydown", "input", "scroll"]) {
   document.addEventListener(type, () => { lastActive = Date.now(); }, { capture: true, passive: true });
 }
 async function checkIdle() {
-  if (!vault.isUnlocked()) return;
+  // Never while the page is hidden or being put away (idb-connection.js): a read started then could be frozen
+  // with the page in the back/forward cache. Coming back (visibilitychange, pageshow) checks at once instead.
+  if (!vault.isUnlocked() || document.visibilityState !== "visible") return;
   const minutes = Number(await store.getMeta("lock_minutes")) || 5;
   if (Date.now() - lastActive > minutes * 60 * 1000) vault.lock("idle");
   else if (await leaseExpired()) vault.lock("lease");
 }
 setInterval(checkIdle, 15000);
 document.addEventListener("visibilitychange", checkIdle);
+// Restored from the back/forward cache: the same page, memory and all, maybe much later; check the lock, then
+// catch up (the IndexedDB connection closed on pagehide reopens on first use).
+window.addEventListener("pageshow", async (event) => {
+  if (!event.persisted) return;
+  await checkIdle();
+  showStatus();
+  if (vault.isUnlocked() && ctx.user) sync.syncNow();
+});
 vault.events.addEventListener("locked", async (e) => {
   if (e.detail === "revoked" || e.detail === "signed_out" || e.detail === "other_user") return;
   const view = await gate(e.detail);
@@ -137,7 +160,7 @@ async function render({ focus = false } = {}) {
     hideLock();
     document.getElementById("tabs").hidden = true;
     current = { live: false };
-    mount(core.signIn(ctx, { email: await store.getMeta("email") }), focus);
+    mount(signInScreen.signIn(ctx, { email: await store.getMeta("email") }), focus);
     return;
   }
   const blocked = await gate(vault.isUnlocked() ? "" : "reopen");
@@ -183,40 +206,10 @@ document.addEventListener("click", (event) => {
 });
 window.addEventListener("popstate", () => render({ focus: true }));
 
-// --- status line and banners --------------------------------------------------------------------------
+// --- status line and banners (banners.js) ----------------------------------------------------------------
 
-let syncStarted = false;
-async function showStatus(s) {
-  if (!vault.isUnlocked()) s = null; // while locked: counts only (clear fields), nothing about people
-  s = s || (await sync.status());
-  // html[data-sync]: starting | running | idle — for tests and the benchmark, and for styling if wanted.
-  document.documentElement.dataset.sync = s.running ? "running" : syncStarted ? "idle" : "starting";
-  const el = document.getElementById("sync-status");
-  if (!ctx.user) { el.replaceChildren(); return; }
-  const parts = [];
-  const waiting = s.unsynced + s.rejected;
-  parts.push(h("a", { href: "/app/sync", class: waiting ? "pending" : "ok", id: "unsynced-count",
-    "data-count": String(waiting), text: waiting ? `${waiting} not synced` : "All synced" }));
-  parts.push(h("span", { class: "last", id: "last-sync",
-    text: s.running ? "Syncing…" : s.lastSync ? `Last sync ${fmtWhen(s.lastSync)}` : "Not synced yet" }));
-  if (navigator.onLine === false) parts.push(h("span", { class: "offline", id: "offline", text: "No signal: saving on this phone" }));
-  el.replaceChildren(...parts);
-  signInBanner(s.needsSignIn && vault.isUnlocked());
-}
-
-function signInBanner(show) {
-  const existing = document.getElementById("signin-banner");
-  if (!show) { if (existing) existing.remove(); return; }
-  if (existing) return;
-  const banner = h("div", { class: "banner warn", id: "signin-banner", role: "alert" },
-    h("p", { text: "Your sign-in has ended. Everything you logged is safe on this phone. Sign in again to send it." }),
-    h("button", { type: "button", class: "btn", onclick: async () => {
-      banner.remove();
-      mount(core.signIn(ctx, { again: true, email: await store.getMeta("email") }), true);
-    } }, "Sign in again"));
-  document.getElementById("banners").append(banner);
-}
-
+const showStatus = (s) => banners.showStatus(ctx, s);
+ctx.signInAgain = async () => mount(signInScreen.signIn(ctx, { again: true, email: await store.getMeta("email") }), true);
 sync.events.addEventListener("status", (e) => showStatus(e.detail));
 window.addEventListener("offline", () => showStatus());
 window.addEventListener("online", () => showStatus());
@@ -242,30 +235,7 @@ sync.events.addEventListener("revoked", async () => {
   toast("This phone was removed from Alongside by a coordinator, so its data has been cleared.");
 });
 
-function iosNotice() {
-  const ua = navigator.userAgent;
-  const ios = /iPhone|iPad|iPod/.test(ua) && !/CriOS|FxiOS/.test(ua);
-  const installed = navigator.standalone === true || matchMedia("(display-mode: standalone)").matches;
-  if (!ios || installed) return;
-  store.getMeta("ios_notice_shown").then((shown) => {
-    if (shown) return;
-    const banner = h("div", { class: "banner", role: "note" },
-      h("p", { text: "Please add Alongside to your Home Screen (Share, then Add to Home Screen). Safari clears a website's saved data after 7 days without use; the installed app keeps your unsynced work safe." }),
-      h("button", { type: "button", class: "btn", onclick: () => banner.remove() }, "Got it"));
-    document.getElementById("banners").append(banner);
-    store.setMeta("ios_notice_shown", true);
-  });
-}
-
 // --- service worker: installed once, updates offered ---------------------------------------------------
-
-function offerUpdate(worker) {
-  if (document.getElementById("update-banner")) return;
-  const banner = h("div", { class: "banner", id: "update-banner", role: "status" },
-    h("p", { text: "A new version is ready." }),
-    h("button", { type: "button", class: "btn", onclick: () => worker.postMessage({ type: "SKIP_WAITING" }) }, "Reload"));
-  document.getElementById("banners").append(banner);
-}
 
 async function registerWorker() {
   if (!("serviceWorker" in navigator)) return;
@@ -273,11 +243,11 @@ async function registerWorker() {
   navigator.serviceWorker.addEventListener("controllerchange", () => { if (hadController) location.reload(); });
   try {
     const reg = await navigator.serviceWorker.register("/app/sw.js", { scope: "/app/" });
-    if (reg.waiting && navigator.serviceWorker.controller) offerUpdate(reg.waiting);
+    if (reg.waiting && navigator.serviceWorker.controller) banners.offerUpdate(reg.waiting);
     reg.addEventListener("updatefound", () => {
       const worker = reg.installing;
       worker.addEventListener("statechange", () => {
-        if (worker.state === "installed" && navigator.serviceWorker.controller) offerUpdate(worker);
+        if (worker.state === "installed" && navigator.serviceWorker.controller) banners.offerUpdate(worker);
       });
     });
   } catch { /* no service worker (private mode, http): the app still works while online */ }
@@ -290,7 +260,8 @@ async function boot() {
   document.documentElement.dataset.ready = "1";
   showStatus();
   registerWorker();
-  iosNotice();
+  banners.iosNotice();
+  banners.storageNotice(ctx);
   if (ctx.user) {
     if (navigator.onLine) await sync.refreshSession();
     if (vault.isUnlocked()) startSync();
@@ -298,7 +269,7 @@ async function boot() {
 }
 
 function startSync() {
-  syncStarted = true;
+  banners.markSyncStarted();
   return sync.start();
 }
 
@@ -324,6 +295,7 @@ export async function signedIn() {
   }
   lastActive = Date.now();
   await signedInView();
+  banners.storageNotice(ctx); // asks the browser to keep this phone's data, and says if it will not
 }
 ctx.signedIn = signedIn;
 ctx.showStatus = showStatus;

@@ -9,62 +9,16 @@
 // WebCrypto cannot run inside an IndexedDB transaction (the transaction commits while it waits), so a write
 // is read -> decide in memory -> encrypt -> one readwrite transaction, serialised by a lock (Web Locks
 // across tabs) so two writers never interleave. A write that reads nothing (new records only) takes no lock.
-import { openDB, deleteDB } from "../vendor/idb-8.0.4/idb.js";
+import { deleteDB } from "../vendor/idb-8.0.4/idb.js";
 import { key as dataKey } from "./vault.js";
+import { db, closeDB, DB_NAME, STORES } from "./idb-connection.js";
 
-export const DB_NAME = "alongside";
-export const STORES = {
-  person: "people",
-  visit: "visits",
-  goal: "goals",
-  goal_progress: "goal_progress",
-  referral: "referrals",
-  resource: "resources",
-  review: "reviews",
-  conflict: "conflicts",
-};
+export { db, closeDB, DB_NAME, STORES };
 // What a person's purge removes with them: [entity, field naming the parent, parent entity].
 const CHILDREN = [
   ["visit", "person_id", "person"], ["goal", "person_id", "person"], ["referral", "person_id", "person"],
   ["conflict", "person_id", "person"], ["goal_progress", "goal_id", "goal"], ["review", "visit_id", "visit"],
 ];
-const INDEXES = {
-  visits: [["person_id", "person_id"], ["_next", "_next"]],
-  goals: [["person_id", "person_id"]],
-  goal_progress: [["goal_id", "goal_id"]],
-  referrals: [["person_id", "person_id"]],
-  reviews: [["visit_id", "visit_id"]],
-  conflicts: [["person_id", "person_id"]],
-};
-
-let dbPromise = null;
-
-export function db() {
-  if (!dbPromise) {
-    dbPromise = openDB(DB_NAME, 1, {
-      upgrade(d, oldVersion) {
-        if (oldVersion < 1) {
-          for (const name of Object.values(STORES)) {
-            const store = d.createObjectStore(name, { keyPath: "id" });
-            for (const [index, path] of INDEXES[name] || []) store.createIndex(index, path);
-          }
-          const outbox = d.createObjectStore("outbox", { keyPath: "seq", autoIncrement: true });
-          outbox.createIndex("record_id", "record_id");
-          d.createObjectStore("meta", { keyPath: "key" });
-        }
-      },
-      blocking() { closeDB(); }, // another tab wants to delete or upgrade: let it
-    });
-  }
-  return dbPromise;
-}
-
-export async function closeDB() {
-  if (!dbPromise) return;
-  const p = dbPromise;
-  dbPromise = null;
-  try { (await p).close(); } catch { /* already closed */ }
-}
 
 export function uuid() {
   return crypto.randomUUID ? crypto.randomUUID() : fallbackUuid();

@@ -1,16 +1,23 @@
 // The sync client (contract v1 in DESIGN.md): push the outbox in order, then pull changes since the
 // cursor. Runs on start, on `online`, when the app becomes visible, every 5 minutes, after each save and
-// on "Sync now". Batches halve on 413; errors back off; a timeout is never a success.
+// on "Sync now". Batches halve on 413; a timeout is never a success. When the server cannot be reached although
+// the phone thinks it is online (server down, captive portal, a train's wifi), it tries again by itself after
+// 3 s, then 6, 12 ... up to 2 minutes, and says so plainly until a request gets through.
 import { request, setCsrf, ApiError } from "./api.js";
 import * as store from "./db.js";
 import * as vault from "./vault.js";
 
 const FIVE_MINUTES = 5 * 60 * 1000;
+const FIRST_RETRY = 3000;
+const LONGEST_RETRY = 2 * 60 * 1000;
 const MAX_BATCH = 100;
 const PULL_LIMIT = 500;
 export const events = new EventTarget();
 
-const state = { running: null, again: false, next: undefined, batchSize: MAX_BATCH, failures: 0, nextTry: 0, lastError: "" };
+const state = {
+  running: null, again: false, next: undefined, batchSize: MAX_BATCH, failures: 0, nextTry: 0, lastError: "",
+  unreachable: false, retryTimer: null,
+};
 
 function emit(type, detail) { events.dispatchEvent(new CustomEvent(type, { detail })); }
 
@@ -23,6 +30,7 @@ export async function status() {
     needsSignIn: await store.getMeta("needs_sign_in", false),
     running: !!state.running,
     lastError: state.lastError,
+    unreachable: state.unreachable && navigator.onLine !== false, // the server, not the phone's signal
   };
 }
 
@@ -86,18 +94,31 @@ async function run(manual) {
     await pullAll(deviceId);
     await store.setMetaMany({ last_sync: new Date().toISOString(), ...contact() });
     await sendDeviceName(deviceId);
-    state.failures = 0;
-    state.nextTry = 0;
-    state.lastError = "";
+    reached();
     emit("synced");
   } catch (err) {
     await failed(err);
   }
 }
 
+// A request got through: the backoff and the "can't reach" message end.
+function reached() {
+  state.failures = 0;
+  state.nextTry = 0;
+  state.lastError = "";
+  state.unreachable = false;
+  clearTimeout(state.retryTimer);
+}
+
+// Not reached: no answer, a time-out, an answer that is not ours (a captive portal), or the server unwell.
+function unreachable(err) {
+  return err instanceof ApiError && (err.status === 0 || err.status >= 500 || err.status === 429);
+}
+
 async function failed(err) {
   const code = err instanceof ApiError ? err.code : "error";
   state.lastError = code;
+  if (err instanceof ApiError && err.status > 0 && err.status < 500) state.unreachable = false; // it answered
   if (code === "device_revoked") { await revoked(); return; }
   if (code === "unknown_device") { // e.g. the server's data was reset: register again on the next try
     await store.setMeta("device_id", null);
@@ -115,8 +136,11 @@ async function failed(err) {
     return;
   }
   state.failures += 1;
-  const delay = Math.min(FIVE_MINUTES, 2000 * 2 ** (state.failures - 1));
-  state.nextTry = Date.now() + delay * (0.75 + Math.random() * 0.5);
+  state.unreachable = unreachable(err);
+  const delay = Math.min(LONGEST_RETRY, FIRST_RETRY * 2 ** (state.failures - 1)) * (0.75 + Math.random() * 0.5);
+  state.nextTry = Date.now() + delay;
+  clearTimeout(state.retryTimer); // one retry pending at a time; it runs whether or not anything else triggers
+  state.retryTimer = setTimeout(() => { state.nextTry = 0; syncNow(); }, delay);
 }
 
 // A coordinator removed this phone: its data, key and caches go; the app says why.
@@ -225,9 +249,7 @@ export async function signIn(email, password) {
   }
   setCsrf(res.csrf_token);
   await store.setMetaMany({ user: res.user, csrf: res.csrf_token, needs_sign_in: false, email, ...contact() });
-  state.failures = 0;
-  state.nextTry = 0;
-  if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(() => {});
+  reached();
   return res.user;
 }
 

@@ -1,11 +1,13 @@
-"""Browser fixtures: the app served over real HTTP on 127.0.0.1 (SQLite file, migrated), and Debian's
-Chromium driven by Playwright. Browser tests skip when Chromium is missing locally, and fail instead
-when ALONGSIDE_REQUIRE_BROWSER=1 (CI)."""
+"""Browser fixtures: the app served over real HTTP on 127.0.0.1 (SQLite file, migrated), Debian's Chromium
+driven by Playwright, and WebKit (WebKitGTK's MiniBrowser, Safari's engine) driven by Selenium for the journeys
+written once for both (`phone`, tests/browser/phones.py). Browser tests skip when a browser is missing locally,
+and fail instead when ALONGSIDE_REQUIRE_BROWSER=1 (CI)."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import socket
 import threading
 
 import pytest
@@ -46,21 +48,42 @@ class LiveServer:
     """The Flask app on a real socket in a background thread."""
 
     def __init__(self, app):
+        self.app = app
+        self.port = 0
+        self._server = None
+
+    def start(self):
+        """Listen (again: on the same port, with the same data, after stop())."""
         from werkzeug.serving import make_server
 
-        self.app = app
-        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self._server = make_server("127.0.0.1", self.port, self.app, threaded=True)
+        self._connections = set()
+        accept = self._server.process_request
+
+        def process_request(request, client_address):  # kept, so stop() can cut kept-alive connections too
+            self._connections.add(request)
+            accept(request, client_address)
+
+        self._server.process_request = process_request
         self.port = self._server.server_port
         self.url = f"http://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def start(self):
         self._thread.start()
         return self
 
     def stop(self):
+        """The server is unreachable (connection refused), as when it is down: the phone still thinks it is online."""
+        if self._server is None:
+            return
         self._server.shutdown()
+        for connection in self._connections:  # a browser's kept-alive connection would still be served
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self._server.server_close()  # (waits for the connections' threads, which now end at once)
         self._thread.join(timeout=5)
+        self._server = None
 
 
 @pytest.fixture
@@ -100,6 +123,36 @@ def browser_context(playwright_browser, tmp_path):
 @pytest.fixture
 def page(browser_context):
     return browser_context.new_page()
+
+
+@pytest.fixture(scope="session")
+def webkit_session():
+    from phones import WebKitSession, webkit_missing
+
+    missing = webkit_missing()
+    if missing:
+        if REQUIRE_BROWSER:
+            pytest.fail(f"WebKit browser tests are required (ALONGSIDE_REQUIRE_BROWSER=1) but {missing}")
+        pytest.skip(missing)
+    session = WebKitSession()
+    yield session
+    session.close()
+
+
+@pytest.fixture(params=["chromium", "webkit"])
+def phone(request, live_server):
+    """The field app on a phone, once in Chromium and once in WebKit: journeys take this and nothing else."""
+    from phones import ChromiumPhone, WebKitPhone
+
+    if request.param == "chromium":
+        context = request.getfixturevalue("browser_context")
+        yield ChromiumPhone(live_server.url, context.new_page())
+        return
+    driver = request.getfixturevalue("webkit_session").new_driver()
+    try:
+        yield WebKitPhone(live_server.url, driver)
+    finally:
+        driver.quit()
 
 
 def go_offline(context) -> None:

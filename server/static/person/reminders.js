@@ -68,8 +68,9 @@
     }
     button.addEventListener("click", async function () {
       if (!pushSupported()) {
-        say(status, isIOS() ? "First add this page to your Home Screen (see the steps above), then open it from there."
-                            : "This browser cannot show reminders. Try another browser on this phone.");
+        say(status, (isIOS() ? "First add this page to your Home Screen (see the steps above), then open it from there."
+                             : "This browser cannot show reminders. Try another browser on this phone.")
+          + " Or ask your peer worker for reminders by text message, or add your visits to your phone's calendar.");
         return;
       }
       button.disabled = true;

@@ -1,94 +1,8 @@
-// The screens on the start-up path: sign in, caseload, and a person's page.
-import * as store from "./db.js";
-import * as sync from "./sync.js";
-import { h, field, badge, reasons, fmtDay, fmtWhen } from "./ui.js";
-import { MODES, ATTENDANCE, CONCERNS, REFERRAL_STATUSES, word } from "./codes.js";
-
-export function signIn(ctx, { again = false, email: known = "", title = "", intro = "" } = {}) {
-  const error = h("p", { class: "error", role: "alert", id: "signin-error" });
-  const email = h("input", { type: "email", name: "email", autocomplete: "username", required: true, inputmode: "email", value: known || "" });
-  const password = h("input", { type: "password", name: "password", autocomplete: "current-password", required: true });
-  const button = h("button", { type: "submit", class: "btn primary wide" }, "Sign in");
-  const form = h("form", { class: "stack", novalidate: true, onsubmit: async (event) => {
-    event.preventDefault();
-    error.textContent = "";
-    if (!email.value || !password.value) { error.textContent = "Enter your email and password."; return; }
-    if (navigator.onLine === false) { error.textContent = "You need signal to sign in. Your work stays safe on this phone."; return; }
-    button.disabled = true;
-    try {
-      await sync.signIn(email.value.trim(), password.value);
-      await ctx.signedIn();
-    } catch (err) {
-      error.textContent = err.status === 401 ? "That email and password do not match."
-        : err.status === 429 ? "Too many tries. Please wait a minute."
-        : err.code === "other_user" ? err.message
-        : "Could not reach Alongside. Check your signal and try again.";
-      button.disabled = false;
-    }
-  } },
-  field("Email", email), field("Password", password), error, button);
-  return h("section", { class: "signin" },
-    h("h1", { text: title || (again ? "Sign in again" : "Sign in") }),
-    h("p", { text: intro || (again ? "Your sign-in ended. Everything you logged is still on this phone and will be sent once you sign in."
-      : "Sign in once with signal. After that Alongside works without signal.") }),
-    form);
-}
-
-// --- caseload ------------------------------------------------------------------------------------
-
-const PAGE = 100;
-
-export async function nextVisits() {
-  const now = new Date(Date.now() - 60 * 60 * 1000).toISOString();
-  const upcoming = await store.upcomingVisitTimes(now); // clear fields: nothing to decrypt
-  const latest = new Map(); // person -> the visit logged most recently (its next date is the plan)
-  for (const v of upcoming) {
-    const seen = latest.get(v.person_id);
-    if (!seen || (v.started_at || "") > (seen.started_at || "")) latest.set(v.person_id, v);
-  }
-  return latest;
-}
-
-export async function caseload(ctx, _params) {
-  const [people, next] = await Promise.all([store.peopleList(), nextVisits()]);
-  const active = people.filter((p) => p.status !== "closed" && !p.deleted);
-  active.sort((a, b) => {
-    const na = next.get(a.id), nb = next.get(b.id);
-    if (na && nb) return na._next < nb._next ? -1 : 1;
-    if (na || nb) return na ? -1 : 1;
-    return (a.display_name || "").localeCompare(b.display_name || "");
-  });
-  const list = h("ul", { class: "list", id: "caseload-list" });
-  const more = h("button", { type: "button", class: "btn wide", hidden: true }, "Show more");
-  let shown = [];
-  let limit = PAGE;
-  const draw = () => {
-    const q = search.value.trim().toLowerCase();
-    shown = q ? active.filter((p) => (p.display_name || "").toLowerCase().includes(q)) : active;
-    list.replaceChildren(...shown.slice(0, limit).map((p) => personRow(p, next.get(p.id))));
-    more.hidden = shown.length <= limit;
-    count.textContent = q ? `${shown.length} found` : `${active.length} people`;
-  };
-  const search = h("input", { type: "search", name: "q", autocomplete: "off", placeholder: "Name", oninput: () => { limit = PAGE; draw(); } });
-  const count = h("p", { class: "hint", "aria-live": "polite" });
-  more.addEventListener("click", () => { limit += PAGE; draw(); });
-  draw();
-  return h("section", { class: "caseload" },
-    h("h1", { text: "Caseload" }),
-    field("Search your caseload", search),
-    count,
-    active.length ? list : h("p", { class: "empty", text: "Nobody on your caseload yet. A coordinator assigns people; they appear after the next sync." }),
-    more);
-}
-
-function personRow(p, nextVisit) {
-  return h("li", {}, h("a", { href: `/app/p/${p.id}`, class: "row" },
-    h("span", { class: "name", text: p.display_name || "(no name)" }),
-    h("span", { class: "sub", text: nextVisit ? `Next visit ${fmtWhen(nextVisit.next_visit_at)}` : "No visit planned" }),
-    p.status === "paused" ? h("span", { class: "badge b-wait", text: "Paused" }) : null));
-}
-
-// --- person ----------------------------------------------------------------------------------------
+// A person's page: goals with their latest rating, recent visits, open referrals and coordinator feedback,
+// and the actions (log a visit, new goal, refer).
+import * as store from "../db.js";
+import { h, badge, reasons, fmtDay, fmtWhen } from "../ui.js";
+import { MODES, ATTENDANCE, CONCERNS, REFERRAL_STATUSES, word } from "../codes.js";
 
 // The newest rating: server revs order synced ones; ones not yet sent are newer still (in the order made).
 export function latestRating(progress) {
@@ -142,7 +56,7 @@ export async function person(ctx, id) {
     badge(r), r._sync === "rejected" ? h("p", { class: "error", text: reasons(r._errors) }) : null);
 
   const reminders = h("section", { class: "reminders", id: "reminders", "aria-labelledby": "reminders-h" });
-  import("./reminders-section.js").then((m) => m.mount(reminders, id, active)).catch(() => {});
+  import("../reminders-section.js").then((m) => m.mount(reminders, id, active)).catch(() => {});
   return h("section", { class: "person" },
     h("h1", { text: p.display_name }),
     p.preferred_contact ? h("p", { class: "sub", text: `Contact: ${p.preferred_contact}` }) : null,

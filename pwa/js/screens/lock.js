@@ -1,9 +1,9 @@
 // The screens in front of the data: choose a PIN after sign-in, unlock with it, and the offline lease.
 // Plain words; nothing here ever removes data (wrong PINs only make the worker wait).
-import * as store from "./db.js";
-import * as sync from "./sync.js";
-import * as vault from "./vault.js";
-import { h, field } from "./ui.js";
+import * as store from "../db.js";
+import * as sync from "../sync.js";
+import * as vault from "../vault.js";
+import { h, field } from "../ui.js";
 
 function pinInput(name, autocomplete) {
   return h("input", { type: "password", name, autocomplete, required: true, minlength: String(vault.MIN_PIN),
