@@ -54,10 +54,11 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)  # after the API, so its one error shape replaces flask-smorest's
     auth_module.init_app(app)
     security.init_app(app)
-    from . import notify, reminders
+    from . import local_time, notify, reminders
 
     notify.init_app(app)  # the channel layer's settings: channels, push hosts, dispatch limits
-    reminders.init_app(app)  # the organisation's time zone for scheduling; reminder templates; commands
+    local_time.configure(app.config["ALONGSIDE"].TIMEZONE)  # the one time zone: display and scheduling
+    reminders.init_app(app)  # reminder templates; commands
     _register_blueprints(app)
     from . import cli
 

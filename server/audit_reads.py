@@ -9,6 +9,7 @@ from collections import Counter
 
 from .db import write_transaction
 from .models import AuditEvent, CaseloadAssignment, Device, Person, User
+from .sync.scope import CASELOAD, kind_of
 
 PULL_ACTION = "sync.pull"
 
@@ -37,7 +38,10 @@ def _people_in(changes: list[dict]) -> set[str]:
 
 def record_pull(user: User, device: Device, cursor: int, page: dict) -> bool:
     """One audit event for a pull page that carried anyone the reader is not the assigned worker of (a
-    coordinator's device, say): how many people and how many records of each kind. Returns whether it did."""
+    coordinator's device, say): how many people and how many records of each kind. Returns whether it did.
+    A peer worker's pull is scoped to their own open caseload (sync/scope.py), so it never reads anyone else."""
+    if kind_of(user) == CASELOAD:
+        return False
     people = _people_in(page["changes"])
     outside = people - assigned_people(user, people)
     if not outside:

@@ -4,6 +4,7 @@ change; envelope schemas describe push and pull bodies. Sizes are bounded everyw
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
@@ -159,6 +160,43 @@ READ_ONLY_FIELDS: dict[str, dict[str, str]] = {
 }
 
 
+# What a pull sends: each entity's whole record (a change's `fields`), documented in the OpenAPI document as
+# <Entity>Record. Writable fields are the entity's fields schema (above); the rest are shown, never written.
+_PULLED_EXTRA: dict[str, dict] = {
+    "person": {"reminders_opt_in": fields.Boolean(), "added_in_field": fields.Boolean(),
+               "confirmed": fields.Boolean()},
+    "visit": {"author_id": fields.UUID(), "reviewed": fields.Boolean(), "concern_acknowledged": fields.Boolean()},
+    "goal": {"achieved_at": fields.AwareDateTime(allow_none=True)},
+    "goal_progress": {"person_id": fields.UUID(), "author_id": fields.UUID(allow_none=True)},
+    "referral": {},
+    "resource": {"name": fields.String(), "category": fields.String(), "description": fields.String(),
+                 "address": fields.String(), "phone": fields.String(), "website": fields.String(),
+                 "opening_hours": fields.String(), "area": fields.String(), "archived": fields.Boolean()},
+    "review": {"visit_id": fields.UUID(), "person_id": fields.UUID(), "reviewer_name": fields.String(allow_none=True),
+               "comment": fields.String(), "created_at": fields.AwareDateTime()},
+    "conflict": {"person_id": fields.UUID(), "target_entity": fields.String(), "target_id": fields.UUID(),
+                 "field": fields.String(), "kept_value": fields.Raw(allow_none=True),
+                 "lost_value": fields.Raw(allow_none=True), "lost_by": fields.String(allow_none=True),
+                 "won_by": fields.String(allow_none=True), "created_at": fields.AwareDateTime(),
+                 "resolution": fields.String(allow_none=True)},
+}
+WRITE_ONLY_ENTITIES = ("conflict",)  # a conflict is resolved with {"action"}; what it pulls is another shape
+
+
+def _pulled_schema(entity: str) -> type[Schema]:
+    declared = {}
+    if entity in FIELD_SCHEMAS and entity not in WRITE_ONLY_ENTITIES:
+        for name, f in FIELD_SCHEMAS[entity]._declared_fields.items():
+            f = copy.deepcopy(f)
+            f.required = False
+            declared[name] = f
+    declared.update(_PULLED_EXTRA[entity])
+    return Schema.from_dict(declared, name="".join(part.title() for part in entity.split("_")) + "Record")
+
+
+PULLED_SCHEMAS: dict[str, type[Schema]] = {entity: _pulled_schema(entity) for entity in _PULLED_EXTRA}
+
+
 # --- push and pull bodies --------------------------------------------------------------------------
 
 class MutationSchema(Schema):
@@ -246,7 +284,11 @@ class ChangeSchema(Schema):
     record_id = fields.String()
     rev = fields.Integer()
     deleted = fields.Boolean()
-    fields_ = fields.Dict(data_key="fields", metadata={"description": "The whole record (empty for a tombstone)."})
+    fields_ = fields.Dict(data_key="fields", metadata={"description": "The whole record (empty for a tombstone): "
+                                                                  "per entity see the components PersonRecord, "
+                                                                  "VisitRecord, GoalRecord, GoalProgressRecord, "
+                                                                  "ReferralRecord, ResourceRecord, ReviewRecord "
+                                                                  "and ConflictRecord."})
 
 
 class PurgeSchema(Schema):

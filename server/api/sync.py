@@ -53,14 +53,18 @@ def json_response(data) -> Response:
 
 @blp.record_once
 def _document_entities(state) -> None:
-    """Put each entity's writable `fields` in the OpenAPI document (components VisitFields, ...), so the shape
-    of a mutation's `fields` is documented beside the push that carries it."""
+    """Put each entity's writable `fields` (components VisitFields, ...) and its whole pulled record (components
+    VisitRecord, ...) in the OpenAPI document, beside the push and pull that carry them."""
     from ..extensions import api
-    from ..schemas import FIELD_SCHEMAS
+    from ..schemas import FIELD_SCHEMAS, PULLED_SCHEMAS
 
     known = api.spec.components.schemas
     for entity, schema in FIELD_SCHEMAS.items():
         name = "".join(part.title() for part in entity.split("_")) + "Fields"
+        if name not in known:
+            api.spec.components.schema(name, schema=schema)
+    for schema in PULLED_SCHEMAS.values():
+        name = schema.__name__
         if name not in known:
             api.spec.components.schema(name, schema=schema)
 

@@ -5,12 +5,12 @@ Admins see every team. Also the small input parsers the pages share, so bad inpu
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import abort
 from flask_login import current_user
 
+from .. import local_time
 from ..models import AuditEvent, Device, Person, Resource, Team, User, Visit
 from ..sync import scope as scope_rule
 from ..sync.scope import parse_uuid
@@ -174,14 +174,7 @@ def parse_range(args, default_days: int | None = None) -> tuple[dt.date | None, 
 
 
 def local_zone() -> ZoneInfo:
-    from flask import current_app
-
-    return _zone(current_app.config["ALONGSIDE"].TIMEZONE)
-
-
-@lru_cache(maxsize=8)
-def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
+    return local_time.zone()
 
 
 def local_midnight_utc(day: dt.date) -> dt.datetime:
@@ -200,23 +193,11 @@ def day_after(day: dt.date | None) -> dt.datetime | None:
 
 def as_datetime(value) -> dt.datetime | None:
     """Aggregates (MAX over a datetime column) come back from SQLite as text: read them as datetimes."""
-    if value is None or isinstance(value, dt.datetime):
-        return value
-    try:
-        return dt.datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
+    return local_time.parse_stored(value)
 
 
-def to_local(value) -> dt.datetime | None:
-    value = as_datetime(value)
-    if value is None:
-        return None
-    return value.replace(tzinfo=dt.UTC).astimezone(local_zone())
-
-
-def today_local() -> dt.date:
-    return dt.datetime.now(local_zone()).date()
+to_local = local_time.to_local
+today_local = local_time.today
 
 
 def clean_text(value, label: str, max_length: int, required: bool = False) -> str:

@@ -13,7 +13,9 @@ import uuid as uuidlib
 from flask import render_template, request
 from peewee import Entity, Value
 
+from ..local_time import LocalTimes
 from ..models import AppliedMutation, AuditEvent, User
+from ..sync.wire import uuid_str
 from . import bp
 from .access import (
     BadInput,
@@ -27,7 +29,7 @@ from .access import (
     scope,
     users,
 )
-from .exports import csv_response, iso, keyset
+from .exports import csv_response, keyset, user_names
 
 PAGE_SIZE = 100
 
@@ -115,10 +117,6 @@ def _tidy(row: dict) -> dict:
     return row
 
 
-def _actor_names() -> dict[int, tuple[str, str]]:
-    return {uid: (str(uuid), name) for uid, uuid, name in User.select(User.id, User.uuid, User.name).tuples()}
-
-
 @bp.get("/audit")
 def audit_list():
     filters = audit_filters(request.args)
@@ -126,7 +124,7 @@ def audit_list():
     query = trail_query(filters)
     rows = [_tidy(row) for row in query.order_by(Entity("at").desc(), Entity("kind"), Entity("id").desc())
             .limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE).dicts()]
-    names = _actor_names()
+    names = user_names()
     return render_template("coordinator/audit.html", events=rows[:PAGE_SIZE], more=len(rows) > PAGE_SIZE, page=page,
                            filters=filters, names=names, actors=list(users().order_by(User.name)),
                            args=link_args(request.args))
@@ -138,23 +136,24 @@ AUDIT_HEADER = ["at", "actor_id", "actor_name", "action", "entity", "record_id",
 @bp.get("/audit.csv")
 def audit_export():
     filters = audit_filters(request.args)
-    names = _actor_names()
-    query = audit_query(filters).select(AuditEvent.id, AuditEvent.at, AuditEvent.actor, AuditEvent.action,
+    names = user_names()
+    query = audit_query(filters).select(AuditEvent.at, AuditEvent.id, AuditEvent.actor, AuditEvent.action,
                                         AuditEvent.entity, AuditEvent.record_id, AuditEvent.detail)
-    events = ((e["at"], 0, e["id"], e["actor"], e["action"], e["entity"], e["record_id"], e["detail"])
-              for e in keyset(query, AuditEvent.at, AuditEvent.id))
+    events = ((at, 0, eid, actor, action, entity, record_id, detail)
+              for at, eid, actor, action, entity, record_id, detail in keyset(query, AuditEvent.at, AuditEvent.id))
     streams = [events]
     synced = synced_query(filters)
     if synced is not None:
-        synced = synced.select(AppliedMutation.id, AppliedMutation.created_at, AppliedMutation.user,
+        synced = synced.select(AppliedMutation.created_at, AppliedMutation.id, AppliedMutation.user,
                                AppliedMutation.entity, AppliedMutation.record_id, AppliedMutation.status)
-        streams.append((m["created_at"], 1, m["id"], m["user"], m["entity"] + ".sync", m["entity"],
-                        str(uuidlib.UUID(str(m["record_id"]))), m["status"])
-                       for m in keyset(synced, AppliedMutation.created_at, AppliedMutation.id))
+        streams.append((at, 1, mid, user, entity + ".sync", entity, uuid_str(record_id), status)
+                       for at, mid, user, entity, record_id, status in keyset(synced, AppliedMutation.created_at,
+                                                                              AppliedMutation.id))
+    times = LocalTimes()
 
     def rows():  # both streams come in (time, id) order: merged, memory stays flat
         for at, _kind, _id, actor_id, action, entity, record_id, detail in heapq.merge(*streams):
             actor = names.get(actor_id, ("", ""))
-            yield [iso(at), actor[0], actor[1], action, entity, record_id, detail]
+            yield [times.iso(at), actor[0], actor[1], action, entity, record_id, detail]
 
     return csv_response("alongside-audit.csv", AUDIT_HEADER, rows())

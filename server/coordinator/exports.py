@@ -1,6 +1,7 @@
 """CSV exports of visits, contacts (MHSDS codes), goals and referrals for a date range and team.
-Streamed in constant memory: keyset-paged queries, each page read with .iterator(), written row by
-row through a generator. Free-text health notes are never exported."""
+Streamed in constant memory: keyset-paged queries a week of time and a page of rows at a time, read as raw
+database rows (peewee's per-value conversion cost more than everything else), times put in the organisation's
+zone by local_time.LocalTimes, written a few hundred rows at a time. Free-text health notes are never exported."""
 
 from __future__ import annotations
 
@@ -12,12 +13,15 @@ import json
 from flask import Response, request, stream_with_context
 from peewee import fn
 
+from ..db import database
+from ..local_time import LocalTimes
 from ..models import VISIT_ATTENDANCE, VISIT_LOCATIONS, VISIT_MODES, Goal, Person, Referral, Resource, User, Visit
+from ..sync.wire import uuid_str
 from . import bp
-from .access import as_datetime, audit, to_local
+from .access import as_datetime, audit
 from .reports import report_scope
 
-CHUNK = 2000
+CHUNK = 5000
 WINDOW = dt.timedelta(days=7)
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -32,16 +36,21 @@ def _cell(value):
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-def iso(value) -> str:
-    local = to_local(value)
-    return local.isoformat(timespec="seconds") if local else ""
+def _text(value) -> str:
+    """A free-text column (a name, a title): spreadsheet-safe."""
+    if not value:
+        return ""
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+def _yn(value) -> str:
+    return "Y" if value else "N"
 
 
 def keyset(query, time_field, id_field, since=None, until=None, chunk: int | None = None):
-    """Every row of `query` ordered by (time, id), read a week of time at a time and, within a week, a page
-    of rows at a time. Memory stays flat however long the period (no driver ever holds more than a page,
-    on SQLite or PostgreSQL), and each read touches only that week's rows through the time indexes,
-    so a year costs 52 small reads rather than one huge sort or a quadratic run of keyset pages."""
+    """Every row of `query` ordered by (time, id), as raw tuples whose first two columns are the time and the
+    id, read a week of time at a time and, within a week, a page of rows at a time. Memory stays flat however
+    long the period, and each read touches only that week's rows through the time indexes."""
     chunk = chunk or CHUNK
     if since is None or until is None:
         low, high = query.select(fn.MIN(time_field), fn.MAX(time_field)).order_by().tuples().first() or (None, None)
@@ -57,28 +66,38 @@ def keyset(query, time_field, id_field, since=None, until=None, chunk: int | Non
         while True:
             page = window
             if last is not None:
-                page = page.where((time_field >= last[0]) & ((time_field > last[0]) | (id_field > last[1])))
-            count = 0
-            for row in page.order_by(time_field, id_field).limit(chunk).dicts().iterator():
-                count += 1
-                last = (row[time_field.name], row[id_field.name])
-                yield row
-            if count < chunk:
+                at = as_datetime(last[0])
+                page = page.where((time_field >= at) & ((time_field > at) | (id_field > last[1])))
+            sql, params = page.order_by(time_field, id_field).limit(chunk).sql()
+            rows = database.execute_sql(sql, params).fetchall()
+            yield from rows
+            if len(rows) < chunk:
                 break
+            last = rows[-1]
         start = stop
 
 
-def csv_response(filename: str, header: list[str], rows) -> Response:
+def csv_response(filename: str, header: list[str], rows, prepared: bool = False) -> Response:
+    """Stream `rows` (lists of cells), 500 rows at a time. Every cell is made spreadsheet-safe (_cell) unless
+    `prepared`: the caller already made its free-text cells safe (_text) and the rest are ids, codes, numbers
+    and times, which cannot start a formula."""
+    if not prepared:
+        rows = ([_cell(v) for v in row] for row in rows)
+
     def generate():
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(header)
-        for count, row in enumerate(rows, 1):
-            writer.writerow([_cell(v) for v in row])
-            if count % 500 == 0:
+        batch = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) == 500:
+                writer.writerows(batch)
+                batch.clear()
                 yield buffer.getvalue()
                 buffer.seek(0)
                 buffer.truncate()
+        writer.writerows(batch)
         yield buffer.getvalue()
 
     response = Response(stream_with_context(generate()), mimetype="text/csv")
@@ -86,16 +105,16 @@ def csv_response(filename: str, header: list[str], rows) -> Response:
     return response
 
 
-def _names() -> dict[int, tuple[str, str]]:
-    """Worker public ids and names by internal id (users are few; visits are many)."""
+def user_names() -> dict[int, tuple[str, str]]:
+    """Users' public ids and names by internal id (users are few; their records are many)."""
     return {uid: (str(uuid), name) for uid, uuid, name in User.select(User.id, User.uuid, User.name).tuples()}
 
 
 def _visit_rows(scope):
-    return (scope.people(Visit.select(Visit.id, Visit.uuid, Visit.started_at, Visit.duration_minutes, Visit.mode,
-                                      Visit.location_type, Visit.attendance, Visit.group_session, Visit.wellbeing,
-                                      Visit.concern, Visit.concern_ack_at, Visit.reviewed_at, Visit.goal_ids,
-                                      Visit.author, Person.uuid.alias("person_uuid"))
+    return (scope.people(Visit.select(Visit.started_at, Visit.id, Visit.uuid, Person.uuid, Visit.author,
+                                      Visit.duration_minutes, Visit.mode, Visit.location_type, Visit.attendance,
+                                      Visit.group_session, Visit.wellbeing, Visit.concern, Visit.concern_ack_at,
+                                      Visit.reviewed_at, Visit.goal_ids)
                          .join(Person, on=(Visit.person == Person.id))
                          .where((Visit.started_at >= scope.since) & (Visit.started_at < scope.until)
                                 & ~Visit.deleted)))
@@ -103,6 +122,15 @@ def _visit_rows(scope):
 
 def _filename(kind: str, scope) -> str:
     return f"alongside-{kind}-{scope.start}-to-{scope.end}.csv"
+
+
+def _goal_count(text) -> int:
+    if not text or text == "[]":
+        return 0
+    try:
+        return len(json.loads(text))
+    except ValueError:
+        return 0
 
 
 VISIT_HEADER = ["visit_id", "person_id", "worker_id", "worker_name", "started_at", "duration_minutes", "mode",
@@ -114,23 +142,20 @@ VISIT_HEADER = ["visit_id", "person_id", "worker_id", "worker_name", "started_at
 def export_visits():
     scope = report_scope(request.args)
     audit("export.visits", "export", "", detail=f"{scope.start}..{scope.end} {scope.label}"[:200])
-    names = _names()
+    names = {uid: (uuid, _text(name)) for uid, (uuid, name) in user_names().items()}
+    times = LocalTimes()
 
     def rows():
-        for v in keyset(_visit_rows(scope), Visit.started_at, Visit.id, scope.since, scope.until):
-            worker_uuid, worker_name = names.get(v["author"], ("", ""))
-            try:
-                goals = len(json.loads(v["goal_ids"] or "[]"))
-            except ValueError:
-                goals = 0
-            yield [v["uuid"], v["person_uuid"], worker_uuid, worker_name, iso(v["started_at"]),
-                   v["duration_minutes"], v["mode"], VISIT_MODES.get(v["mode"], ""), v["location_type"],
-                   VISIT_LOCATIONS.get(v["location_type"], ""), v["attendance"],
-                   VISIT_ATTENDANCE.get(v["attendance"], ""), v["group_session"],
-                   "" if v["wellbeing"] is None else v["wellbeing"], v["concern"], iso(v["concern_ack_at"]),
-                   iso(v["reviewed_at"]), goals]
+        for (started, _, vid, pid, author, duration, mode, location, attendance, group, wellbeing, concern,
+             acked, reviewed, goal_ids) in keyset(_visit_rows(scope), Visit.started_at, Visit.id,
+                                                  scope.since, scope.until):
+            worker_uuid, worker_name = names.get(author, ("", ""))
+            yield [uuid_str(vid), uuid_str(pid), worker_uuid, worker_name, times.iso(started), duration, mode,
+                   VISIT_MODES.get(mode, ""), location, VISIT_LOCATIONS.get(location, ""), attendance,
+                   VISIT_ATTENDANCE.get(attendance, ""), _yn(group), "" if wellbeing is None else wellbeing,
+                   concern, times.iso(acked), times.iso(reviewed), _goal_count(goal_ids)]
 
-    return csv_response(_filename("visits", scope), VISIT_HEADER, rows())
+    return csv_response(_filename("visits", scope), VISIT_HEADER, rows(), prepared=True)
 
 
 # MHSDS (Mental Health Services Data Set) care contact fields, with the codes DESIGN.md lists.
@@ -142,16 +167,18 @@ CONTACT_HEADER = ["CareContactId", "LocalPatientId", "CareProfLocalId", "CareCon
 def export_contacts():
     scope = report_scope(request.args)
     audit("export.contacts", "export", "", detail=f"{scope.start}..{scope.end} {scope.label}"[:200])
-    names = _names()
+    names = user_names()
+    times = LocalTimes()
 
     def rows():
-        for v in keyset(_visit_rows(scope), Visit.started_at, Visit.id, scope.since, scope.until):
-            local = to_local(v["started_at"])
-            yield [v["uuid"], v["person_uuid"], names.get(v["author"], ("", ""))[0], local.date().isoformat(),
-                   local.strftime("%H:%M:%S"), v["duration_minutes"] if v["attendance"] == "5" else 0, v["mode"],
-                   v["location_type"], v["attendance"], v["group_session"]]
+        for (started, _, vid, pid, author, duration, mode, location, attendance, group, *_rest) in keyset(
+                _visit_rows(scope), Visit.started_at, Visit.id, scope.since, scope.until):
+            local = times.local(started)
+            yield [uuid_str(vid), uuid_str(pid), names.get(author, ("", ""))[0], local.date().isoformat(),
+                   local.strftime("%H:%M:%S"), duration if attendance == "5" else 0, mode, location, attendance,
+                   _yn(group)]
 
-    return csv_response(_filename("contacts-mhsds", scope), CONTACT_HEADER, rows())
+    return csv_response(_filename("contacts-mhsds", scope), CONTACT_HEADER, rows(), prepared=True)
 
 
 GOAL_HEADER = ["goal_id", "person_id", "set_by_id", "set_by_name", "title", "life_area", "status", "target_date",
@@ -162,21 +189,21 @@ GOAL_HEADER = ["goal_id", "person_id", "set_by_id", "set_by_name", "title", "lif
 def export_goals():
     scope = report_scope(request.args)
     audit("export.goals", "export", "", detail=f"{scope.start}..{scope.end} {scope.label}"[:200])
-    names = _names()
-    query = scope.people(Goal.select(Goal.id, Goal.uuid, Goal.title, Goal.life_area, Goal.status, Goal.target_date,
-                                     Goal.created_at, Goal.achieved_at, Goal.created_by,
-                                     Person.uuid.alias("person_uuid"))
+    names = {uid: (uuid, _text(name)) for uid, (uuid, name) in user_names().items()}
+    times = LocalTimes()
+    query = scope.people(Goal.select(Goal.created_at, Goal.id, Goal.uuid, Person.uuid, Goal.created_by, Goal.title,
+                                     Goal.life_area, Goal.status, Goal.target_date, Goal.achieved_at)
                          .join(Person, on=(Goal.person == Person.id))
                          .where((Goal.created_at >= scope.since) & (Goal.created_at < scope.until) & ~Goal.deleted))
 
     def rows():
-        for g in keyset(query, Goal.created_at, Goal.id, scope.since, scope.until):
-            by = names.get(g["created_by"], ("", ""))
-            yield [g["uuid"], g["person_uuid"], by[0], by[1], g["title"], g["life_area"], g["status"],
-                   g["target_date"].isoformat() if g["target_date"] else "", iso(g["created_at"]),
-                   iso(g["achieved_at"])]
+        for created, _, gid, pid, by_id, title, area, status, target, achieved in keyset(
+                query, Goal.created_at, Goal.id, scope.since, scope.until):
+            by = names.get(by_id, ("", ""))
+            yield [uuid_str(gid), uuid_str(pid), by[0], by[1], _text(title), _text(area), status,
+                   str(target)[:10] if target else "", times.iso(created), times.iso(achieved)]
 
-    return csv_response(_filename("goals", scope), GOAL_HEADER, rows())
+    return csv_response(_filename("goals", scope), GOAL_HEADER, rows(), prepared=True)
 
 
 REFERRAL_HEADER = ["referral_id", "person_id", "made_by_id", "made_by_name", "resource_id", "resource_name",
@@ -187,11 +214,11 @@ REFERRAL_HEADER = ["referral_id", "person_id", "made_by_id", "made_by_name", "re
 def export_referrals():
     scope = report_scope(request.args)
     audit("export.referrals", "export", "", detail=f"{scope.start}..{scope.end} {scope.label}"[:200])
-    names = _names()
-    query = scope.people(Referral.select(Referral.id, Referral.uuid, Referral.status, Referral.created_at,
-                                         Referral.follow_up_at, Referral.created_by,
-                                         Person.uuid.alias("person_uuid"), Resource.uuid.alias("resource_uuid"),
-                                         Resource.name.alias("resource_name"), Resource.category.alias("category"))
+    names = {uid: (uuid, _text(name)) for uid, (uuid, name) in user_names().items()}
+    times = LocalTimes()
+    query = scope.people(Referral.select(Referral.created_at, Referral.id, Referral.uuid, Person.uuid,
+                                         Referral.created_by, Resource.uuid, Resource.name, Resource.category,
+                                         Referral.status, Referral.follow_up_at)
                          .join(Person, on=(Referral.person == Person.id))
                          .switch(Referral)
                          .join(Resource, on=(Referral.resource == Resource.id))
@@ -199,9 +226,10 @@ def export_referrals():
                                 & ~Referral.deleted))
 
     def rows():
-        for r in keyset(query, Referral.created_at, Referral.id, scope.since, scope.until):
-            by = names.get(r["created_by"], ("", ""))
-            yield [r["uuid"], r["person_uuid"], by[0], by[1], r["resource_uuid"], r["resource_name"],
-                   r["category"], r["status"], iso(r["created_at"]), iso(r["follow_up_at"])]
+        for created, _, rid, pid, by_id, res_id, res_name, category, status, follow in keyset(
+                query, Referral.created_at, Referral.id, scope.since, scope.until):
+            by = names.get(by_id, ("", ""))
+            yield [uuid_str(rid), uuid_str(pid), by[0], by[1], uuid_str(res_id), _text(res_name), _text(category),
+                   status, times.iso(created), times.iso(follow)]
 
-    return csv_response(_filename("referrals", scope), REFERRAL_HEADER, rows())
+    return csv_response(_filename("referrals", scope), REFERRAL_HEADER, rows(), prepared=True)

@@ -19,8 +19,8 @@ from .access import (
     day_start,
     get_team_or_404,
     is_admin,
-    own_team_id,
     parse_range,
+    team_ids_in_scope,
     teams_in_scope,
 )
 from .charts import bar_chart
@@ -87,17 +87,17 @@ def report_scope(args) -> Scope:
     if not start or not end:
         raise BadInput("Please give both a “from” and a “to” date.")
     team_arg = args.get("team", "")
-    if is_admin():
+    teams = team_ids_in_scope()  # sync/scope.py: every team for an admin, else the coordinator's own
+    if teams is None:
         if team_arg:
             team = get_team_or_404(team_arg)
             return Scope([team.id], start, end, team.name)
         return Scope(None, start, end, "All teams")
-    team_id = own_team_id()
     if team_arg:
         get_team_or_404(team_arg)  # a coordinator may name only their own team
-    if team_id is None:
+    if not teams:
         raise BadInput("You are not in a team, so there is nothing to report.")
-    return Scope([team_id], start, end, "Your team")
+    return Scope(teams, start, end, "Your team")
 
 
 def _visits(scope: Scope, *columns):

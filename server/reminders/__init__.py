@@ -11,9 +11,7 @@ from __future__ import annotations
 
 
 def init_app(app) -> None:
-    """Called from create_app: the organisation's time zone for scheduling, the message templates, the
-    commands."""
-    from . import commands, messages, schedule  # noqa: F401 - messages registers its templates
+    """Called from create_app: the message templates, the commands."""
+    from . import commands, messages  # noqa: F401 - messages registers its templates
 
-    schedule.configure(app.config["ALONGSIDE"].TIMEZONE)
     commands.init_app(app)

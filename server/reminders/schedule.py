@@ -3,7 +3,7 @@ visits_changed() inside its write transaction for the people whose visits were c
 deleted; this module creates, moves or cancels those people's visit reminders and applies quiet hours.
 
 Times are stored naive UTC; local wall-clock rules (18:00 the evening before, quiet hours) are worked out
-in the organisation's time zone (set by create_app through configure()) with zoneinfo, so they hold across
+in the organisation's time zone (server/local_time.py) with zoneinfo, so they hold across
 the clock changes."""
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from .. import local_time
 from ..db import utcnow
+from ..local_time import to_local, to_utc  # noqa: F401 - used here and by the package
 from ..models import Person, Reminder, ReminderSetting, Visit
 from .settings import Settings, organisation_row, organisation_settings, parse_hhmm, settings_for
 
@@ -22,32 +24,8 @@ OPEN_STATUSES = ("pending",)
 DONE_STATUSES = ("queued", "sending", "sent")  # handed to the outbox (or sent before 0060): never again
 CREATE_GRACE = dt.timedelta(minutes=1)  # planned this long ago is still created (sent at once)
 
-_timezone = "Europe/London"
-
-
-def configure(timezone: str) -> None:
-    """The organisation's time zone (create_app reads it from config); checked so a typo fails loudly."""
-    global _timezone
-    ZoneInfo(timezone)
-    _timezone = timezone
-
-
 def zone() -> ZoneInfo:
-    return ZoneInfo(_timezone)
-
-
-# --- time arithmetic ----------------------------------------------------------------------------
-
-def to_local(utc_naive: dt.datetime) -> dt.datetime:
-    return utc_naive.replace(tzinfo=dt.UTC).astimezone(zone())
-
-
-def to_utc(value: dt.datetime) -> dt.datetime:
-    """Aware -> naive UTC; naive is local wall-clock time in the organisation's zone. A wall-clock time
-    that does not exist (the March gap) lands just after the gap."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=zone()).astimezone(dt.UTC).astimezone(zone())
-    return value.astimezone(dt.UTC).replace(tzinfo=None)
+    return local_time.zone()
 
 
 def local_at(day: dt.date, hhmm: str) -> dt.datetime:

@@ -150,7 +150,8 @@ def apply_goal_progress(batch, m: Mutation) -> Outcome:
         raise Rejected("forbidden", {"goal_id": ["This goal's person is not on your caseload."]})
     if m.op == "delete":
         return delete(batch, m, record, person)
-    values = batch.load_fields(m, None, new=False)
+    current = {"author_id": str(batch.user.uuid), "person_id": str(person.uuid)}  # read-only, may be echoed
+    values = batch.load_fields(m, current, new=False)
     _same_parent(values, "goal_id", goal.uuid, "Goal progress cannot move to another goal.")
     values = _rating_visit(batch, values, goal)
     if isinstance(values.get("visit"), NewVisitRef):

@@ -151,18 +151,22 @@ def pull_scope(user: User, cursor: int, snapshot: int) -> PullScope:
     scope = PullScope(kind, cursor, snapshot, scope_value(user))
     if kind != CASELOAD:
         return scope
+    a = CaseloadAssignment
+    rows = a.select(a.person, a.rev, a.ended_at.is_null()).where((a.worker == user.id) & (a.rev > cursor)).tuples()
+    recent = [tuple(row) for row in rows]  # a few rows, unlike the whole caseload: cheap on every pull
+    if not recent:
+        return scope
+    older = (a.select(a.person, a.rev, a.ended_at.is_null())
+             .where((a.worker == user.id) & a.ended_at.is_null() & (a.rev <= cursor)
+                    & a.person.in_(list({row[0] for row in recent})))
+             .tuples())
     open_rows: dict[int, int] = {}
     uncertain: set[int] = set()
     ended: dict[int, int] = {}
-    rows = (CaseloadAssignment
-            .select(CaseloadAssignment.person, CaseloadAssignment.rev, CaseloadAssignment.ended_at)
-            .where((CaseloadAssignment.worker == user)
-                   & (CaseloadAssignment.ended_at.is_null() | (CaseloadAssignment.rev > cursor)))
-            .tuples())
-    for person_id, rev, ended_at in rows:
+    for person_id, rev, is_open in [*recent, *older]:
         if rev > snapshot:
             uncertain.add(person_id)  # changed after our snapshot: the next pull sees it settled
-        elif ended_at is None:
+        elif is_open:
             open_rows[person_id] = min(rev, open_rows.get(person_id, rev))
         else:
             ended[person_id] = max(rev, ended.get(person_id, 0))

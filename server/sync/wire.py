@@ -68,7 +68,7 @@ def visit_fields(r: dict) -> dict:
         "attendance": r["attendance"],
         "group_session": bool(r["group_session"]),
         "notes": r["notes"],
-        "goal_ids": json.loads(r["goal_ids"] or "[]"),
+        "goal_ids": [] if r["goal_ids"] in (None, "", "[]") else json.loads(r["goal_ids"]),
         "wellbeing": r["wellbeing"],
         "concern": r["concern"],
         "concern_notes": r["concern_notes"],
