@@ -63,6 +63,7 @@ class LocalTimes:
     def __init__(self):
         self.zone = zone()
         self._offsets: dict = {}
+        self._prefixes: dict = {}  # SQLite text by quarter hour -> (local "YYYY-MM-DDTHH", offset text) or None
 
     def _offset(self, utc: dt.datetime) -> tuple[dt.timedelta, str]:
         key = utc.replace(minute=utc.minute - utc.minute % 15, second=0, microsecond=0)
@@ -75,12 +76,28 @@ class LocalTimes:
             found = self._offsets[key] = (offset, f"{sign}{hours:02d}:{minutes:02d}")
         return found
 
+    def _prefix(self, value: str):
+        """The local date and hour for this quarter hour, when the offset is whole hours (then minutes and
+        seconds carry over unchanged); None otherwise (half-hour zones take the datetime path)."""
+        utc = parse_stored(value[:19])
+        offset, text = self._offset(utc)
+        if offset.total_seconds() % 3600:
+            return None
+        return (utc + offset).isoformat(timespec="hours"), text
+
     def local(self, value) -> dt.datetime | None:
         """Naive local wall-clock time (for a date and a time column)."""
         utc = parse_stored(value)
         return None if utc is None else utc + self._offset(utc)[0]
 
     def iso(self, value) -> str:
+        if type(value) is str and len(value) >= 19 and value[10] == " ":  # SQLite's text: string work only
+            key = value[:14] + "0123"[int(value[14:16]) // 15]
+            found = self._prefixes.get(key, False)
+            if found is False:
+                found = self._prefixes[key] = self._prefix(value)
+            if found is not None:
+                return found[0] + value[13:19] + found[1]
         utc = parse_stored(value)
         if utc is None:
             return ""

@@ -50,7 +50,8 @@ def _yn(value) -> str:
 def keyset(query, time_field, id_field, since=None, until=None, chunk: int | None = None):
     """Every row of `query` ordered by (time, id), as raw tuples whose first two columns are the time and the
     id, read a week of time at a time and, within a week, a page of rows at a time. Memory stays flat however
-    long the period, and each read touches only that week's rows through the time indexes."""
+    long the period, and each read seeks through the time index to its own rows (one lower bound per query:
+    with two, SQLite scanned from the earlier one)."""
     chunk = chunk or CHUNK
     if since is None or until is None:
         low, high = query.select(fn.MIN(time_field), fn.MAX(time_field)).order_by().tuples().first() or (None, None)
@@ -58,23 +59,27 @@ def keyset(query, time_field, id_field, since=None, until=None, chunk: int | Non
             return
         since = since or as_datetime(low)
         until = until or as_datetime(high) + dt.timedelta(seconds=1)
-    start = since
-    while start < until:
+
+    def fetch(start, last):
+        """One page from `start`'s week after `last`; the rows and where the next page starts (or None)."""
         stop = min(start + WINDOW, until)
-        window = query.where((time_field >= start) & (time_field < stop))
-        last = None
-        while True:
-            page = window
-            if last is not None:
-                at = as_datetime(last[0])
-                page = page.where((time_field >= at) & ((time_field > at) | (id_field > last[1])))
-            sql, params = page.order_by(time_field, id_field).limit(chunk).sql()
-            rows = database.execute_sql(sql, params).fetchall()
-            yield from rows
-            if len(rows) < chunk:
-                break
-            last = rows[-1]
-        start = stop
+        if last is None:
+            page = query.where((time_field >= start) & (time_field < stop))
+        else:  # one lower bound only, so the index seeks straight to it instead of rescanning the week
+            at = as_datetime(last[0])
+            page = query.where((time_field >= at) & (time_field < stop) & ((time_field > at) | (id_field > last[1])))
+        sql, params = page.order_by(time_field, id_field).limit(chunk).sql()
+        rows = database.execute_sql(sql, params).fetchall()
+        if len(rows) == chunk:
+            return rows, (start, rows[-1])
+        return rows, ((stop, None) if stop < until else None)
+
+    if since >= until:
+        return
+    following = (since, None)
+    while following is not None:
+        rows, following = fetch(*following)
+        yield from rows
 
 
 def csv_response(filename: str, header: list[str], rows, prepared: bool = False) -> Response:
@@ -116,8 +121,7 @@ def _visit_rows(scope):
                                       Visit.group_session, Visit.wellbeing, Visit.concern, Visit.concern_ack_at,
                                       Visit.reviewed_at, Visit.goal_ids)
                          .join(Person, on=(Visit.person == Person.id))
-                         .where((Visit.started_at >= scope.since) & (Visit.started_at < scope.until)
-                                & ~Visit.deleted)))
+                         .where(~Visit.deleted)))  # the period is keyset()'s: one range, so the index seeks
 
 
 def _filename(kind: str, scope) -> str:
@@ -194,7 +198,7 @@ def export_goals():
     query = scope.people(Goal.select(Goal.created_at, Goal.id, Goal.uuid, Person.uuid, Goal.created_by, Goal.title,
                                      Goal.life_area, Goal.status, Goal.target_date, Goal.achieved_at)
                          .join(Person, on=(Goal.person == Person.id))
-                         .where((Goal.created_at >= scope.since) & (Goal.created_at < scope.until) & ~Goal.deleted))
+                         .where(~Goal.deleted))
 
     def rows():
         for created, _, gid, pid, by_id, title, area, status, target, achieved in keyset(
@@ -222,8 +226,7 @@ def export_referrals():
                          .join(Person, on=(Referral.person == Person.id))
                          .switch(Referral)
                          .join(Resource, on=(Referral.resource == Resource.id))
-                         .where((Referral.created_at >= scope.since) & (Referral.created_at < scope.until)
-                                & ~Referral.deleted))
+                         .where(~Referral.deleted))
 
     def rows():
         for created, _, rid, pid, by_id, res_id, res_name, category, status, follow in keyset(
