@@ -163,6 +163,7 @@ class Batch:
             self._remember(row)
         for vid, vuuid, pid in select_in([Visit.id, Visit.uuid, Visit.person], Visit.uuid, visit_uuids):
             self.visits[key_of(vuuid)] = (vid, pid)
+        self.scope.prefetch(self.refs_by_id)  # who of them is on this worker's caseload: one query
 
     def _remember(self, row) -> PersonRef:
         ref = PersonRef(row[0], row[2], bool(row[3]))

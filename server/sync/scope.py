@@ -37,14 +37,6 @@ def parse_uuid(value) -> uuidlib.UUID | None:
         return None
 
 
-def caseload_ids(user: User) -> set[int]:
-    """Ids of the people on this worker's open caseload (one query)."""
-    return {pid for (pid,) in (CaseloadAssignment
-                               .select(CaseloadAssignment.person)
-                               .where((CaseloadAssignment.worker == user) & CaseloadAssignment.ended_at.is_null())
-                               .tuples())}
-
-
 def team_ids(user: User) -> list[int] | None:
     """The teams whose team-wide lists (people, visits, users, devices) this user may see: None for every
     team (admin), else the coordinator's own team; a peer worker sees no team-wide list."""
@@ -57,30 +49,41 @@ def team_ids(user: User) -> list[int] | None:
 
 
 class Scope:
-    """One user's view, for a request or a push batch (a worker's caseload is read once, on first use)."""
+    """One user's view, for a request or a push batch. A worker's caseload is asked about only for the people
+    at hand (`prefetch`, one query for a whole push batch), never read whole."""
 
     def __init__(self, user: User):
         self.user = user
         self.kind = kind_of(user)
-        self._caseload: set[int] | None = None
+        self._on_caseload: dict[int, bool] = {}
 
-    @property
-    def caseload(self) -> set[int]:
-        if self._caseload is None:
-            self._caseload = caseload_ids(self.user) if self.kind == CASELOAD else set()
-        return self._caseload
+    def prefetch(self, person_ids) -> None:
+        """Learn in one query which of these people are on this worker's open caseload."""
+        ids = [pid for pid in set(person_ids) if pid not in self._on_caseload]
+        if self.kind != CASELOAD or not ids:
+            return
+        a = CaseloadAssignment
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            found = {pid for (pid,) in a.select(a.person).where(
+                (a.worker == self.user.id) & a.ended_at.is_null() & a.person.in_(chunk)).tuples()}
+            for pid in chunk:
+                self._on_caseload[pid] = pid in found
 
     def joined(self, person_id: int) -> None:
         """A person just put on this worker's caseload in the same transaction."""
-        self.caseload.add(person_id)
+        self._on_caseload[person_id] = True
 
-    def allows(self, person: Person) -> bool:
-        """May this user see (and, within their role, write) this person's records?"""
+    def allows(self, person) -> bool:
+        """May this user see (and, within their role, write) this person's records? `person` needs only `id`
+        and `team_id`."""
         if self.kind == ALL:
             return True
         if self.kind == TEAM:
             return self.user.team_id is not None and person.team_id == self.user.team_id
-        return person.id in self.caseload
+        if person.id not in self._on_caseload:
+            self.prefetch([person.id])
+        return self._on_caseload[person.id]
 
     def people(self, include_deleted: bool = False):
         """A query of the people this user may see."""
