@@ -4,8 +4,6 @@ pausing or closing an engagement, and confirming people that workers added in th
 
 from __future__ import annotations
 
-import json
-
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from peewee import fn
@@ -23,7 +21,7 @@ from ..models import (
     User,
     Visit,
 )
-from ..sync.revisions import next_rev
+from ..sync.revisions import next_rev, stamp_new, stamp_values
 from . import bp
 from .access import (
     BadInput,
@@ -150,11 +148,8 @@ def update_person(person: Person, values: dict, public_names: dict | None = None
     edits the same field from an older copy leaves a conflict record instead of silently overwriting."""
     rev = next_rev()  # takes the change-counter lock first, so the read below is current
     fresh = Person.get_by_id(person.id)
-    field_revs = json.loads(fresh.field_revs or "{}")
-    for name, value in values.items():
-        if getattr(fresh, name) != value:
-            field_revs[(public_names or {}).get(name, name)] = [rev, None, current_user.id]
-    (Person.update(rev=rev, updated_at=utcnow(), field_revs=json.dumps(field_revs), **values)
+    changed = [(public_names or {}).get(name, name) for name, value in values.items() if getattr(fresh, name) != value]
+    (Person.update(**values, **stamp_values(fresh, changed, by=current_user.id, rev=rev))
      .where(Person.id == person.id)
      .execute())
     return rev
@@ -195,8 +190,8 @@ def person_new():
         if worker is None:
             raise BadInput("Worker: choose a peer worker in the person’s team.")
     with write_transaction():
-        person = Person.create(team=team, created_by=current_user.id, rev=next_rev(),
-                               status="active", confirmed_at=utcnow(), **fields)
+        person = Person.create(team=team, created_by=current_user.id, status="active", confirmed_at=utcnow(),
+                               **fields, **stamp_new(Person))
         audit("person.create", "person", person.uuid, team=team.id)
         if worker is not None:
             person.assign_to(worker, by=current_user.id)

@@ -9,7 +9,7 @@ from peewee import Case
 
 from ..db import utcnow, write_transaction
 from ..models import Person, User, Visit
-from ..sync.revisions import next_rev
+from ..sync.revisions import stamp_values
 from . import bp
 from .access import audit, clean_text, get_visit_or_404, parse_page, visits
 from .review import safe_back
@@ -58,10 +58,9 @@ def acknowledge_concern(visit_id):
     elif visit.concern_ack_at is not None:
         flash("This concern was already acknowledged.", "ok")
     else:
-        now = utcnow()
         with write_transaction():
-            (Visit.update(concern_ack_at=now, concern_ack_by=current_user.id, concern_ack_note=note,
-                          rev=next_rev(), updated_at=now)
+            (Visit.update(concern_ack_at=utcnow(), concern_ack_by=current_user.id, concern_ack_note=note,
+                          **stamp_values(visit, ()))
              .where(Visit.id == visit.id)
              .execute())
             audit("concern.acknowledge", "visit", visit.uuid, team=visit.person.team_id)

@@ -9,9 +9,9 @@ import json
 
 from flask import Response, render_template, request, stream_with_context
 
-from ..db import utcnow, write_transaction
+from ..db import write_transaction
 from ..models import Resource
-from ..sync.revisions import next_rev
+from ..sync.revisions import next_rev, stamp_new, stamp_values
 from . import bp
 from .access import audit
 from .exports import csv_response
@@ -100,7 +100,7 @@ def check_rows(rows) -> tuple[list, list[str]]:
 
 def apply_rows(good) -> list[dict]:
     """Create or update every row in one transaction; returns the per-service report."""
-    now, results = utcnow(), []
+    results = []
     with write_transaction():
         ids = [sid for _, sid, _, _ in good if sid is not None]
         existing = {r.uuid: r for r in Resource.select().where(Resource.uuid.in_(ids))} if ids else {}
@@ -108,16 +108,17 @@ def apply_rows(good) -> list[dict]:
         for offset, (label, service_id, fields, report) in enumerate(good):
             values = {**fields, "schedules": schedules_mod.dump(fields["schedules"]),
                       "oruk_extra": json.dumps(fields["oruk_extra"], separators=(",", ":"))}
-            values["rev"] = last - len(good) + 1 + offset
+            rev = last - len(good) + 1 + offset
             current = existing.get(service_id)
             if current is not None:
                 values.pop("uuid")
                 if current.address_parts() == [p for p in (values["address_1"], values["city"], values["county"],
                                                            values["postcode"]) if p]:
                     values["address"] = current.address  # same place: keep the wording phones show
-                Resource.update(updated_at=now, deleted=False, **values).where(Resource.id == current.id).execute()
+                Resource.update(deleted=False, **values, **stamp_values(current, (), rev=rev)).where(
+                    Resource.id == current.id).execute()
             else:
-                Resource.create(**values)
+                Resource.create(**values, **stamp_new(Resource, rev=rev))
             results.append({"label": label, "name": fields["name"], "created": current is None, **report})
         created = sum(1 for r in results if r["created"])
         audit("resource.import", "resource", "", detail=f"created {created}, updated {len(results) - created}")

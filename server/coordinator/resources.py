@@ -6,9 +6,9 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from peewee import fn
 
-from ..db import utcnow, write_transaction
+from ..db import write_transaction
 from ..models import Resource
-from ..sync.revisions import next_rev
+from ..sync.revisions import stamp_new, stamp_values
 from . import bp
 from .access import BadInput, audit, clean_text, get_resource_or_404, link_args, parse_page
 from .oruk import schedules as schedules_mod
@@ -107,7 +107,7 @@ def resource_new():
         return _form(None)
     fields = resource_fields(request.form)
     with write_transaction():
-        resource = Resource.create(rev=next_rev(), **fields)
+        resource = Resource.create(**fields, **stamp_new(Resource))
         audit("resource.create", "resource", resource.uuid)
     flash(f"{resource.name} added to the directory.", "ok")
     return redirect(url_for("coordinator.resource_list"))
@@ -120,7 +120,7 @@ def resource_edit(resource_id):
         return _form(resource)
     fields = resource_fields(request.form, resource)
     with write_transaction():
-        Resource.update(rev=next_rev(), updated_at=utcnow(), **fields).where(Resource.id == resource.id).execute()
+        Resource.update(**fields, **stamp_values(resource, ())).where(Resource.id == resource.id).execute()
         audit("resource.edit", "resource", resource.uuid)
     flash("Resource saved.", "ok")
     return redirect(url_for("coordinator.resource_list"))
@@ -132,8 +132,8 @@ def resource_archive(resource_id):
     archived = request.form.get("archived", "1") == "1"
     if resource.archived != archived:
         with write_transaction():
-            (Resource.update(rev=next_rev(), updated_at=utcnow(),
-                             **Resource.status_values("inactive" if archived else "active"))
+            (Resource.update(**Resource.status_values("inactive" if archived else "active"),
+                             **stamp_values(resource, ()))
              .where(Resource.id == resource.id).execute())
             audit("resource.archive" if archived else "resource.restore", "resource", resource.uuid)
     flash(f"{resource.name} {'archived' if archived else 'restored'}.", "ok")

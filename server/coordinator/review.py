@@ -23,7 +23,7 @@ from ..models import (
     User,
     Visit,
 )
-from ..sync.revisions import next_rev
+from ..sync.revisions import next_rev, stamp_new, stamp_values
 from . import bp
 from .access import (
     BadInput,
@@ -151,14 +151,13 @@ def visit_detail(visit_id):
 
 def mark_reviewed(visit: Visit, rev: int) -> None:
     """Sign a visit off; the worker's phone learns of it through the visit's new rev."""
-    now = utcnow()
-    (Visit.update(reviewed_at=now, reviewed_by=current_user.id, rev=rev, updated_at=now)
+    (Visit.update(reviewed_at=utcnow(), reviewed_by=current_user.id, **stamp_values(visit, (), rev=rev))
      .where(Visit.id == visit.id)
      .execute())
 
 
 def add_feedback(visit: Visit, comment: str) -> Review:
-    return Review.create(visit=visit, reviewer=current_user.id, comment=comment, rev=next_rev())
+    return Review.create(visit=visit, reviewer=current_user.id, comment=comment, **stamp_new(Review))
 
 
 @bp.post("/visits/<visit_id>/review")
