@@ -63,9 +63,16 @@ def error_body(status: int, code: str | None = None, message: str | None = None,
     }
 
 
+def json_error(status: int, code: str | None = None, message: str | None = None, errors=None):
+    """The one error shape as a JSON response, for views that answer JSON outside /api/ (the person's pages)."""
+    response = jsonify(error_body(status, code, message, errors))
+    response.status_code = status
+    return response
+
+
 def _render(status: int, code=None, message=None, errors=None, headers=None):
     if wants_json():
-        response = jsonify(error_body(status, code, message, errors))
+        response = json_error(status, code, message, errors)
     else:
         html = render_template("error.html", status=status, message=message or MESSAGES.get(status, "Error."))
         response = html, status

@@ -24,7 +24,7 @@ from flask import (
 
 from . import notify
 from .db import utcnow, write_transaction
-from .errors import error_body
+from .errors import json_error
 from .models import AuditEvent, Consent, Invite, Person, PushSubscription, ReminderDevice
 from .notify.subscriptions import save_push_subscription
 from .reminders import calendar, schedule, status
@@ -57,12 +57,6 @@ def _set_device_cookie(response, token: str) -> None:
 
 def _calm(status: int = 404):
     return make_response(render_template("person/unavailable.html"), status)
-
-
-def _json_error(status: int, code: str, message: str, errors=None):
-    response = jsonify(error_body(status, code, message, errors))
-    response.status_code = status
-    return response
 
 
 def _vapid_key() -> str:
@@ -141,30 +135,30 @@ def consent(token):
     by push, and/or a number or address for text messages or email."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        return _json_error(400, "bad_request", "Send JSON.")
+        return json_error(400, "bad_request", "Send JSON.")
     if data.get("text_version") != CONSENT_TEXT_VERSION:
-        return _json_error(409, "consent_text_changed", "The page has changed. Please reload it and read it again.")
+        return json_error(409, "consent_text_changed", "The page has changed. Please reload it and read it again.")
     sub, contact = None, None
     if data.get("subscription") is not None:
         try:
             sub = notify.clean_subscription(data.get("subscription"), notify.current())
         except notify.SubscriptionError:
-            return _json_error(422, "bad_subscription", "This phone could not be set up for reminders.")
+            return json_error(422, "bad_subscription", "This phone could not be set up for reminders.")
     if data.get("channel") is not None:
         channel = data.get("channel")
         if channel not in ("sms", "email") or channel not in notify.current().channels():
-            return _json_error(422, "validation_failed", "Choose text message or email.",
+            return json_error(422, "validation_failed", "Choose text message or email.",
                                {"channel": ["Not offered here."]})
         try:
             contact = (channel, clean_address(channel, data.get("address")))
         except ValueError as exc:
-            return _json_error(422, "validation_failed", str(exc), {"address": [str(exc)]})
+            return json_error(422, "validation_failed", str(exc), {"address": [str(exc)]})
     if sub is None and contact is None:
-        return _json_error(422, "bad_subscription", "This phone could not be set up for reminders.")
+        return json_error(422, "bad_subscription", "This phone could not be set up for reminders.")
     label = data.get("label") if isinstance(data.get("label"), str) else ""
     outcome = give_consent(token, sub, label.strip(), CONSENT_TEXT_VERSION, contact=contact)
     if outcome is None:
-        return _json_error(404, "link_unavailable", "This link cannot be used any more.")
+        return json_error(404, "link_unavailable", "This link cannot be used any more.")
     cookie, _device = outcome
     response = jsonify({"ok": True, "next": url_for("person_pages.home")})
     _set_device_cookie(response, cookie)
@@ -232,17 +226,17 @@ def subscription():
     """The page keeps this phone's current subscription on file (push services rotate them)."""
     device = current_device()
     if device is None:
-        return _json_error(404, "not_found", "This phone is not set up for reminders.")
+        return json_error(404, "not_found", "This phone is not set up for reminders.")
     body = request.get_json(silent=True)
     try:
         sub = notify.clean_subscription(body.get("subscription") if isinstance(body, dict) else None,
                                         notify.current())
     except notify.SubscriptionError:
-        return _json_error(422, "bad_subscription", "This phone could not be set up for reminders.")
+        return json_error(422, "bad_subscription", "This phone could not be set up for reminders.")
     with write_transaction():
         person = Person.get_by_id(device.person_id)
         if not person.reminders_opt_in:
-            return _json_error(409, "reminders_off", "Reminders are off.")
+            return json_error(409, "reminders_off", "Reminders are off.")
         save_push_subscription(sub, person=person, device=device)
     return jsonify({"ok": True})
 

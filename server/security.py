@@ -4,6 +4,7 @@ security headers every response carries."""
 from __future__ import annotations
 
 from functools import wraps
+from urllib.parse import urlsplit
 
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
@@ -149,3 +150,14 @@ def init_app(app) -> None:
 
     json_input.init_app(app)  # after the sign-in and CSRF checks: text that cannot be stored is refused
     app.after_request(add_security_headers)
+
+
+def safe_next(target: str | None, prefix: str = "/") -> str | None:
+    """A place on this site to go back to after a form (`next`), or None: a path under `prefix` only, never
+    another site (`//evil.example`, `https://...`), so a link cannot send someone away after signing in."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith(prefix) or target.startswith("//") or "//" in target:
+        return None
+    return target

@@ -6,7 +6,6 @@ browser holds only a signed note of who passed step 1 and when (10 minutes), nev
 from __future__ import annotations
 
 import time
-from urllib.parse import urlsplit
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
@@ -23,6 +22,7 @@ from .auth import (
 )
 from .db import write_transaction
 from .models import AuditEvent, User
+from .security import safe_next
 from .throttle import Throttled
 
 bp = Blueprint("web_auth", __name__)
@@ -31,15 +31,6 @@ PENDING = "pending_sign_in"
 PENDING_SECONDS = 10 * 60
 WRONG = "That email and password do not match an active account."
 WRONG_CODE = "That code did not work. Codes change every 30 seconds and each works once; try the newest one."
-
-
-def _safe_next(target: str | None) -> str | None:
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 def _home_for(user) -> str:
@@ -74,7 +65,7 @@ def _restart():
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    next_url = _safe_next(request.values.get("next"))
+    next_url = safe_next(request.values.get("next"))
     if request.method == "GET":
         if current_user.is_authenticated:
             return redirect(next_url or _home_for(current_user))

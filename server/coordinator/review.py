@@ -23,6 +23,7 @@ from ..models import (
     User,
     Visit,
 )
+from ..security import safe_next
 from ..sync.revisions import next_rev, stamp_new, stamp_values
 from . import bp
 from .access import (
@@ -47,8 +48,8 @@ COMMENT_LIMIT = 2000
 
 
 def safe_back(default: str) -> str:
-    target = request.form.get("next") or ""
-    return target if target.startswith("/coordinator/") and "//" not in target else default
+    """Back to the coordinator page the form came from (`next`), or `default`."""
+    return safe_next(request.form.get("next"), "/coordinator/") or default
 
 
 def queue_filters(args) -> dict:

@@ -9,7 +9,6 @@ answers are stored (AppliedMutation, with a digest of the content) and reminders
 from __future__ import annotations
 
 import json
-import uuid as uuidlib
 from dataclasses import dataclass
 
 import peewee
@@ -102,10 +101,6 @@ def _load(raw) -> Mutation | Refusal:
     return m
 
 
-def _as_uuid(value):
-    return value if value is None or isinstance(value, uuidlib.UUID) else parse_uuid(value)
-
-
 class Batch:
     def __init__(self, user: User, device: Device, items: list):
         self.user = user
@@ -147,10 +142,10 @@ class Batch:
             if m.entity == "person":
                 person_uuids.append(m.record_id)
             elif m.entity in ("visit", "goal", "referral"):
-                person_uuids.append(_as_uuid(fields_.get("person_id")))
+                person_uuids.append(parse_uuid(fields_.get("person_id")))
             elif m.entity == "goal_progress":
-                goal_uuids.append(_as_uuid(fields_.get("goal_id")))
-                visit = _as_uuid(fields_.get("visit_id"))
+                goal_uuids.append(parse_uuid(fields_.get("goal_id")))
+                visit = parse_uuid(fields_.get("visit_id"))
                 if visit is not None and key_of(visit) not in batch_visits:
                     visit_uuids.append(visit)
         for row in select_in([Goal.id, Goal.uuid, Goal.person, Goal.deleted], Goal.uuid, goal_uuids):
