@@ -12,6 +12,9 @@ import time
 
 WEBKIT_DRIVER = os.environ.get("ALONGSIDE_WEBKIT_DRIVER", "/usr/bin/WebKitWebDriver")
 MINIBROWSER = os.environ.get("ALONGSIDE_MINIBROWSER", "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser")
+# How long a journey step may take before it fails: generous, because a loaded 2-core machine running two
+# test workers at once is slow, and a step that passes late is still a pass (time limits belong in bench/).
+WAIT = 40
 
 
 class JourneyTimeout(AssertionError):
@@ -30,11 +33,11 @@ class Phone:
         self.goto(self.url + path)
         self.wait("html[data-ready]")
 
-    def wait_heading(self, text: str, timeout: float = 15) -> None:
+    def wait_heading(self, text: str, timeout: float = WAIT) -> None:
         self.wait_js("(t) => { const h = document.querySelector('main:not([hidden]) h1, #lock:not([hidden]) h1');"
                      " return !!h && h.textContent === t; }", text, timeout=timeout)
 
-    def wait_text(self, css: str, text: str, timeout: float = 15) -> None:
+    def wait_text(self, css: str, text: str, timeout: float = WAIT) -> None:
         self.wait_js("([c, t]) => [...document.querySelectorAll(c)].some((e) => e.textContent.includes(t))",
                      [css, text], timeout=timeout)
 
@@ -56,10 +59,10 @@ class ChromiumPhone(Phone):
     def back(self):
         self.page.go_back()
 
-    def wait(self, css, timeout=15, state="attached"):
+    def wait(self, css, timeout=WAIT, state="attached"):
         self.page.wait_for_selector(css, state=state, timeout=timeout * 1000)
 
-    def wait_js(self, fn, arg=None, timeout=15):
+    def wait_js(self, fn, arg=None, timeout=WAIT):
         self.page.wait_for_function(fn, arg=arg, timeout=timeout * 1000)
 
     def js(self, fn, arg=None):
@@ -108,12 +111,12 @@ class WebKitPhone(Phone):
                 raise JourneyTimeout(f"WebKit: waited {timeout} s for {what}")
             time.sleep(0.05)
 
-    def wait(self, css, timeout=15, state="attached"):
+    def wait(self, css, timeout=WAIT, state="attached"):
         check = ("(c) => { const e = document.querySelector(c); return !!e && !e.closest('[hidden]')"
                  " && !e.disabled; }") if state == "visible" else "(c) => !!document.querySelector(c)"
         self.wait_js(check, css, timeout=timeout)
 
-    def wait_js(self, fn, arg=None, timeout=15):
+    def wait_js(self, fn, arg=None, timeout=WAIT):
         self._poll(lambda: self.js(fn, arg), fn, timeout)
 
     def js(self, fn, arg=None):
