@@ -17,20 +17,11 @@ from peewee import (
     UUIDField,
 )
 
+from .codes import VISIT_ATTENDANCE, VISIT_LOCATIONS, VISIT_MODES  # noqa: F401 - re-exported
 from .db import database, utcnow
 
 ROLES = ("peer_worker", "coordinator", "admin")
 PERSON_STATUSES = ("active", "paused", "closed")
-VISIT_MODES = {"01": "Face to face", "02": "Telephone", "11": "Video call", "09": "Text message", "98": "Other"}
-VISIT_LOCATIONS = {
-    "A01": "Person's home",
-    "A04": "Other place",
-    "H01": "Day centre",
-    "J01": "Resource centre",
-    "B01": "Community venue",
-    "E01": "Cafe or public place",
-}
-VISIT_ATTENDANCE = {"5": "Attended", "3": "Did not attend", "2": "Cancelled by the person", "4": "Cancelled by us"}
 CONCERN_LEVELS = ("none", "low", "high")
 GOAL_STATUSES = ("active", "achieved", "paused", "closed")
 REFERRAL_STATUSES = ("suggested", "made", "attended", "not_taken_up", "closed")

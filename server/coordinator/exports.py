@@ -12,8 +12,9 @@ import json
 from flask import Response, request, stream_with_context
 from peewee import fn
 
+from ..codes import ATTENDED
 from ..models import VISIT_ATTENDANCE, VISIT_LOCATIONS, VISIT_MODES, Goal, Person, Referral, Resource, User, Visit
-from . import bp
+from . import bp, mhsds
 from .access import as_datetime, audit, to_local
 from .reports import report_scope
 
@@ -95,7 +96,7 @@ def _visit_rows(scope):
     return (scope.people(Visit.select(Visit.id, Visit.uuid, Visit.started_at, Visit.duration_minutes, Visit.mode,
                                       Visit.location_type, Visit.attendance, Visit.group_session, Visit.wellbeing,
                                       Visit.concern, Visit.concern_ack_at, Visit.reviewed_at, Visit.goal_ids,
-                                      Visit.author, Person.uuid.alias("person_uuid"))
+                                      Visit.author, Visit.person, Person.uuid.alias("person_uuid"))
                          .join(Person, on=(Visit.person == Person.id))
                          .where((Visit.started_at >= scope.since) & (Visit.started_at < scope.until)
                                 & ~Visit.deleted)))
@@ -133,9 +134,11 @@ def export_visits():
     return csv_response(_filename("visits", scope), VISIT_HEADER, rows())
 
 
-# MHSDS (Mental Health Services Data Set) care contact fields, with the codes DESIGN.md lists.
+# MHSDS (Mental Health Services Data Set) care contact fields (codes: server/codes.py), then the return's
+# identifiers (mhsds.COLUMNS; each column is described in the README).
 CONTACT_HEADER = ["CareContactId", "LocalPatientId", "CareProfLocalId", "CareContDate", "CareContTime",
-                  "ClinContDurOfCareCont", "ConsMechanismMH", "ActLocTypeCode", "AttendStatus", "GroupTherapyInd"]
+                  "ClinContDurOfCareCont", "ConsMechanismMH", "ActLocTypeCode", "AttendStatus", "GroupTherapyInd",
+                  *mhsds.HEADER]
 
 
 @bp.get("/exports/contacts.csv")
@@ -143,13 +146,15 @@ def export_contacts():
     scope = report_scope(request.args)
     audit("export.contacts", "export", "", detail=f"{scope.start}..{scope.end} {scope.label}"[:200])
     names = _names()
+    context = mhsds.ReturnContext(scope.people(Person.select(Person.id)))
 
     def rows():
         for v in keyset(_visit_rows(scope), Visit.started_at, Visit.id, scope.since, scope.until):
             local = to_local(v["started_at"])
             yield [v["uuid"], v["person_uuid"], names.get(v["author"], ("", ""))[0], local.date().isoformat(),
-                   local.strftime("%H:%M:%S"), v["duration_minutes"] if v["attendance"] == "5" else 0, v["mode"],
-                   v["location_type"], v["attendance"], v["group_session"]]
+                   local.strftime("%H:%M:%S"), v["duration_minutes"] if v["attendance"] in ATTENDED else 0, v["mode"],
+                   v["location_type"], v["attendance"], v["group_session"],
+                   *mhsds.return_columns(context, v["person"], v["started_at"], v["attendance"])]
 
     return csv_response(_filename("contacts-mhsds", scope), CONTACT_HEADER, rows())
 
