@@ -71,6 +71,13 @@ ATTENDED = ("5", "6")
 LEGACY_LOCATIONS = {"B01": "N03", "E01": "N02", "A04": "X01"}
 
 
+# Outcomes (not national codes): CHIME, the recovery processes of Leamy et al. (2011), Br J Psychiatry 199:445-52,
+# tagged on goals with the person; and who gave a goal rating.
+CHIME = {"connectedness": "Connectedness", "hope": "Hope and optimism", "identity": "Identity",
+         "meaning": "Meaning and purpose", "empowerment": "Empowerment"}
+RATED_BY = {"person": "The person", "together": "Together"}
+
+
 def current_visit_fields(fields: dict) -> dict:
     """A pushed visit's fields with a pre-0090 location code mapped to the right one (the same dict if none)."""
     old = fields.get("location_type")

@@ -8,6 +8,14 @@ export const ATTENDANCE = [
   ["5", "Attended"], ["6", "Arrived late, but was seen"], ["7", "Arrived late and could not be seen"],
   ["3", "Did not attend"], ["2", "Cancelled by the person"], ["4", "Cancelled by us"],
 ];
+// Pre-0090 location codes a phone may still hold (its last visit's defaults): shown as the right ones.
+export const LEGACY_LOCATIONS = { B01: "N03", E01: "N02", A04: "X01" };
+// Outcomes (server/codes.py): CHIME tags on goals, and who gave a goal rating.
+export const CHIME = [
+  ["connectedness", "Connectedness"], ["hope", "Hope and optimism"], ["identity", "Identity"],
+  ["meaning", "Meaning and purpose"], ["empowerment", "Empowerment"],
+];
+export const RATED_BY = [["person", "The person"], ["together", "Together"]];
 export const CONCERNS = [["none", "No concern"], ["low", "Some concern"], ["high", "Serious concern"]];
 export const GOAL_STATUSES = [["active", "Working on it"], ["achieved", "Achieved"], ["paused", "Paused"], ["closed", "Closed"]];
 export const REFERRAL_STATUSES = [
