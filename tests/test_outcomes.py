@@ -9,8 +9,15 @@ import datetime as dt
 import io
 
 from sync_support import HttpDevice, mutation, new_id, person_on_caseload
-from test_coordinator_common import make_goal, make_person, make_progress, make_referral, make_resource, make_visit, \
-    sign_in
+from test_coordinator_common import (
+    make_goal,
+    make_person,
+    make_progress,
+    make_referral,
+    make_resource,
+    make_visit,
+    sign_in,
+)
 
 from server.coordinator.outcomes import build_outcomes, classify
 from server.coordinator.reports import Scope

@@ -66,7 +66,8 @@ def subject_record(person: Person) -> dict:
     ratings: dict[int, list] = {}
     for g in GoalProgress.select().where(GoalProgress.goal.in_([g.id for g in goals])).order_by(
             GoalProgress.created_at):
-        ratings.setdefault(g.goal_id, []).append({"at": _when(g.created_at), "rating": g.rating, "note": g.note,
+        ratings.setdefault(g.goal_id, []).append({"id": str(g.uuid), "at": _when(g.created_at), "rating": g.rating,
+                                                  "note": g.note,
                                                   "rated_by": RATED_BY.get(g.rated_by, "Not recorded"),
                                                   "recorded_by": names.get(g.author_id, "")})
     resources = dict(Resource.select(Resource.id, Resource.name).tuples())
