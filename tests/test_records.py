@@ -8,8 +8,16 @@ import datetime as dt
 import json
 
 from sync_support import HttpDevice
-from test_coordinator_common import make_goal, make_person, make_progress, make_referral, make_resource, make_visit, \
-    sign_in, uuids_in
+from test_coordinator_common import (
+    make_goal,
+    make_person,
+    make_progress,
+    make_referral,
+    make_resource,
+    make_visit,
+    sign_in,
+    uuids_in,
+)
 
 from server.db import utcnow, write_transaction
 from server.models import (
