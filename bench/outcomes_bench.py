@@ -37,8 +37,8 @@ TAGS = ["connectedness", "hope", "identity", "meaning", "empowerment"]
 
 def seed(n_visits: int, n_ratings: int, n_people: int, n_workers: int, rng: random.Random) -> dict:
     from server.db import database, utcnow, write_transaction
-    from server.models import GoalProgress as GP
     from server.models import Goal, Person, Referral, Resource, Team, User
+    from server.models import GoalProgress as GP
     from server.models import Visit as V
     from server.passwords import hash_password
     from server.sync.revisions import next_rev
