@@ -78,9 +78,9 @@ def _worker_or_404(worker_id) -> User:
     return worker
 
 
-@bp.get("/supervision/worker/<worker_id>")
-def supervision_worker(worker_id):
-    worker = _worker_or_404(worker_id)
+@bp.get("/supervision/worker/<user_id>")
+def supervision_worker(user_id):
+    worker = _worker_or_404(user_id)
     sessions = list(SupervisionSession.select()
                     .where((SupervisionSession.worker == worker) & ~SupervisionSession.deleted)
                     .order_by(SupervisionSession.held_on.desc()))
@@ -106,18 +106,18 @@ def session_fields(form) -> dict:
             "actions": clean_text(form.get("actions"), "Agreed actions", NOTE), "wellbeing": wellbeing}
 
 
-@bp.post("/supervision/worker/<worker_id>")
-def supervision_create(worker_id):
+@bp.post("/supervision/worker/<user_id>")
+def supervision_create(user_id):
     from flask_login import current_user
 
-    worker = _worker_or_404(worker_id)
+    worker = _worker_or_404(user_id)
     fields = session_fields(request.form)
     with write_transaction():
         session = SupervisionSession.create(worker=worker, team=worker.team_id, recorded_by=current_user.id,
                                             **fields, **stamp_new(SupervisionSession))
     audit("supervision.create", "supervision", session.uuid, team=worker.team)
     flash("Supervision session saved. It will show on the worker's phone after their next sync.")
-    return redirect(url_for("coordinator.supervision_worker", worker_id=worker.uuid))
+    return redirect(url_for("coordinator.supervision_worker", user_id=worker.uuid))
 
 
 def get_session_or_404(session_id) -> SupervisionSession:
