@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import random
 import shutil
@@ -156,6 +157,7 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=20)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--keep", metavar="PATH", help="SQLite only: keep the seeded file here and reuse it if it exists")
     parser.add_argument("--postgres-url", default=os.environ.get("ALONGSIDE_TEST_POSTGRES_URL",
                                                                 "postgresql://postgres@127.0.0.1:5432/test"))
     args = parser.parse_args()
@@ -167,7 +169,9 @@ def main() -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="alongside-outcomes-bench-"))
     drop = None
-    url = f"sqlite:///{workdir / 'bench.db'}" if args.engine == "sqlite" else None
+    path = Path(args.keep) if args.keep else workdir / "bench.db"
+    reuse = args.engine == "sqlite" and path.exists()
+    url = f"sqlite:///{path}" if args.engine == "sqlite" else None
     if url is None:
         url, drop = make_postgres(args.postgres_url)
     try:
@@ -175,11 +179,18 @@ def main() -> None:
                           "SECRET_KEY": "bench-secret-key-that-is-long-enough-0123456789", "AUTO_MIGRATE": False,
                           "TOTP_REQUIRED": False})
         dbmod.upgrade()
-        print(f"Seeding {args.engine}: {args.people:,} people, {args.visits:,} visits, {args.ratings:,} ratings ...")
-        t0 = time.perf_counter()
-        with app.app_context(), dbmod.database.connection_context():
-            ids = seed(args.visits, args.ratings, args.people, args.workers, random.Random(16))
-        print(f"  seeded in {time.perf_counter() - t0:.0f} s")
+        sidecar = path.with_suffix(".json")
+        if reuse:
+            ids = json.loads(sidecar.read_text())
+            ids["today"] = dt.date.fromisoformat(ids["today"])
+        else:
+            print(f"Seeding {args.engine}: {args.people:,} people, {args.visits:,} visits, {args.ratings:,} ratings")
+            t0 = time.perf_counter()
+            with app.app_context(), dbmod.database.connection_context():
+                ids = seed(args.visits, args.ratings, args.people, args.workers, random.Random(16))
+            print(f"  seeded in {time.perf_counter() - t0:.0f} s")
+            if args.keep:
+                sidecar.write_text(json.dumps({"today": str(ids["today"]), "subject": str(ids["subject"])}))
         dbmod.database.close()
         client = app.test_client()
         assert form_login(client, "coord@bench.test", PASSWORD).status_code == 302

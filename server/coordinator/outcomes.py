@@ -53,36 +53,30 @@ class Outcomes:
 
 
 def _first_and_latest(model, owner_col, time_col, value_col, owners, scope: Scope, extra=None):
-    """Per owner (a goal, a person): the id of its first and of its latest scored row in the period, by two
-    correlated index seeks each; then those rows' values. Owners with one score only have first == latest."""
-    def seek(descending: bool):
+    """Per owner (a goal, a person): its first and latest scored value in the period and whether they are two
+    rows, each by one correlated index seek (no join back: a planner may turn that into a scan)."""
+    def seek(column, descending: bool):
         inner = model.alias()
-        order = [getattr(inner, time_col.name).desc(), inner.id.desc()] if descending else \
-            [getattr(inner, time_col.name), inner.id]
-        cond = ((getattr(inner, owner_col.name) == owners.c.oid)
-                & (getattr(inner, time_col.name) >= scope.since) & (getattr(inner, time_col.name) < scope.until)
+        at = getattr(inner, time_col.name)
+        cond = ((getattr(inner, owner_col.name) == owners.c.oid) & (at >= scope.since) & (at < scope.until)
                 & ~inner.deleted)
         if extra is not None:
             cond &= extra(inner)
-        return inner.select(inner.id).where(cond).order_by(*order).limit(1)
+        order = [at.desc(), inner.id.desc()] if descending else [at, inner.id]
+        return inner.select(getattr(inner, column)).where(cond).order_by(*order).limit(1)
 
-    pairs = (model.select(owners.c.oid, seek(False).alias("first_id"), seek(True).alias("last_id"))
-             .from_(owners).alias("pairs"))
-    first, last = model.alias("f"), model.alias("l")
-    return (model.select(pairs.c.oid, getattr(first, value_col.name), getattr(last, value_col.name),
-                         pairs.c.first_id != pairs.c.last_id)
-            .from_(pairs)
-            .join_from(pairs, first, on=(first.id == pairs.c.first_id))
-            .join_from(pairs, last, on=(last.id == pairs.c.last_id))
+    value = value_col.name
+    return (model.select(owners.c.oid, seek(value, False), seek(value, True), seek("id", False), seek("id", True))
+            .from_(owners)
             .tuples())
 
 
 def goal_outcomes(scope: Scope, out: Outcomes) -> None:
     team_goals = scope.people(Goal.select(Goal.id.alias("oid")).join(Person, on=(Goal.person == Person.id))
                               .where(~Goal.deleted)).alias("owners")
-    scored = {gid: (first, latest) for gid, first, latest, two in
+    scored = {gid: (first, latest) for gid, first, latest, first_id, last_id in
               _first_and_latest(GoalProgress, GoalProgress.goal, GoalProgress.created_at, GoalProgress.rating,
-                                team_goals, scope) if two}
+                                team_goals, scope) if first_id is not None and first_id != last_id}
     if not scored:
         return
     people = set()
@@ -101,9 +95,10 @@ def goal_outcomes(scope: Scope, out: Outcomes) -> None:
 
 def wellbeing_outcomes(scope: Scope, out: Outcomes) -> None:
     team_people = scope.people(Person.select(Person.id.alias("oid")).where(~Person.deleted)).alias("owners")
-    for _pid, first, latest, two in _first_and_latest(Visit, Visit.person, Visit.started_at, Visit.wellbeing,
-                                                      team_people, scope, lambda v: v.wellbeing.is_null(False)):
-        if two:
+    for _pid, first, latest, first_id, last_id in _first_and_latest(
+            Visit, Visit.person, Visit.started_at, Visit.wellbeing, team_people, scope,
+            lambda v: v.wellbeing.is_null(False)):
+        if first_id is not None and first_id != last_id:
             out.wellbeing.add(classify(first, latest))
     out.wellbeing.people = out.wellbeing.counted
 
