@@ -157,7 +157,8 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=20)
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--keep", metavar="PATH", help="SQLite only: keep the seeded file here and reuse it if it exists")
+    parser.add_argument("--keep", metavar="PATH",
+                        help="SQLite only: keep the seeded file here and reuse it if it exists")
     parser.add_argument("--postgres-url", default=os.environ.get("ALONGSIDE_TEST_POSTGRES_URL",
                                                                 "postgresql://postgres@127.0.0.1:5432/test"))
     args = parser.parse_args()
