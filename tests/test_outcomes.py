@@ -88,7 +88,7 @@ def build(coordinator, worker, other_team, make_user):
 def test_team_figures_match_hand_computed(app, coordinator, worker, other_team, make_user):
     today = build(coordinator, worker, other_team, make_user)
     with app.app_context():
-        out = build_outcomes(Scope([coordinator.team_id], today - dt.timedelta(days=30), today, "Team A"))
+        out = build_outcomes(Scope([coordinator.team_id], today - dt.timedelta(days=30), today, "Team A"), True)
     g = out.goals
     assert (g.counted, g.people, g.improved, g.unchanged, g.worse) == (4, 3, 1, 2, 1)
     assert g.pct("improved") == 25.0

@@ -52,9 +52,10 @@ class Outcomes:
     referrals: list = field(default_factory=list)  # (category, made, taken up)
 
 
-def _first_and_latest(model, owner_col, time_col, value_col, owners, scope: Scope, extra=None):
-    """Per owner (a goal, a person): its first and latest scored value in the period and whether they are two
-    rows, each by one correlated index seek (no join back: a planner may turn that into a scan)."""
+def _first_and_latest(model, owner_col, time_col, value_col, owners, scope: Scope, extra=None) -> list[tuple]:
+    """Per owner (a goal, a person): (owner id, person id, first value, latest value, first id, latest id) of its
+    scores in the period, each by one correlated index seek (no join back: a planner may turn that into a scan).
+    Raw rows: peewee's per-value conversion would cost more than the query on a team's year."""
     def seek(column, descending: bool):
         inner = model.alias()
         at = getattr(inner, time_col.name)
@@ -66,36 +67,44 @@ def _first_and_latest(model, owner_col, time_col, value_col, owners, scope: Scop
         return inner.select(getattr(inner, column)).where(cond).order_by(*order).limit(1)
 
     value = value_col.name
-    return (model.select(owners.c.oid, seek(value, False), seek(value, True), seek("id", False), seek("id", True))
-            .from_(owners)
-            .tuples())
+    sql, params = (model.select(owners.c.oid, owners.c.pid, seek(value, False), seek(value, True), seek("id", False),
+                                seek("id", True))
+                   .from_(owners)).sql()
+    return model._meta.database.execute_sql(sql, params).fetchall()
 
 
-def goal_outcomes(scope: Scope, out: Outcomes) -> None:
-    team_goals = scope.people(Goal.select(Goal.id.alias("oid")).join(Person, on=(Goal.person == Person.id))
+def goal_outcomes(scope: Scope, out: Outcomes, per_goal: bool = False) -> None:
+    """Goals with two or more ratings in the period; with `per_goal`, each one's ids, tags and scores too."""
+    team_goals = scope.people(Goal.select(Goal.id.alias("oid"), Goal.person.alias("pid"))
+                              .join(Person, on=(Goal.person == Person.id))
                               .where(~Goal.deleted)).alias("owners")
-    scored = {gid: (first, latest) for gid, first, latest, first_id, last_id in
-              _first_and_latest(GoalProgress, GoalProgress.goal, GoalProgress.created_at, GoalProgress.rating,
-                                team_goals, scope) if first_id is not None and first_id != last_id}
-    if not scored:
-        return
+    scored = {}
     people = set()
-    details = (Goal.select(Goal.id, Goal.uuid, Goal.chime_tags, Person.id, Person.uuid)
-               .join(Person, on=(Goal.person == Person.id))
-               .where(Goal.id.in_(list(scored))).tuples())
-    for gid, guuid, tags, pid, puuid in details:
-        first, latest = scored[gid]
-        result = classify(first, latest)
-        out.goals.add(result)
-        people.add(pid)
-        out.per_goal.append((str(guuid), str(puuid), _tags(tags), first, latest, latest - first, result))
+    for gid, pid, first, latest, first_id, last_id in _first_and_latest(
+            GoalProgress, GoalProgress.goal, GoalProgress.created_at, GoalProgress.rating, team_goals, scope):
+        if first_id is not None and first_id != last_id:
+            scored[gid] = (first, latest)
+            out.goals.add(classify(first, latest))
+            people.add(pid)
     out.goals.people = len(people)
+    if not per_goal or not scored:
+        return
+    # The team's goals again, filtered here: a list of thousands of ids in SQL (IN ...) is far slower on SQLite.
+    details = scope.people(Goal.select(Goal.id, Goal.uuid, Goal.chime_tags, Person.uuid)
+                           .join(Person, on=(Goal.person == Person.id))
+                           .where(~Goal.deleted)).tuples()
+    for gid, guuid, tags, puuid in details:
+        if gid in scored:
+            first, latest = scored[gid]
+            out.per_goal.append((str(guuid), str(puuid), _tags(tags), first, latest, latest - first,
+                                 classify(first, latest)))
     out.per_goal.sort()
 
 
 def wellbeing_outcomes(scope: Scope, out: Outcomes) -> None:
-    team_people = scope.people(Person.select(Person.id.alias("oid")).where(~Person.deleted)).alias("owners")
-    for _pid, first, latest, first_id, last_id in _first_and_latest(
+    team_people = scope.people(Person.select(Person.id.alias("oid"), Person.id.alias("pid"))
+                               .where(~Person.deleted)).alias("owners")
+    for _pid, _same, first, latest, first_id, last_id in _first_and_latest(
             Visit, Visit.person, Visit.started_at, Visit.wellbeing, team_people, scope,
             lambda v: v.wellbeing.is_null(False)):
         if first_id is not None and first_id != last_id:
@@ -137,9 +146,9 @@ def referral_take_up(scope: Scope, out: Outcomes) -> None:
     out.referrals = sorted(((c or "Uncategorised", n, int(t or 0)) for c, n, t in rows), key=lambda r: (-r[1], r[0]))
 
 
-def build_outcomes(scope: Scope) -> Outcomes:
+def build_outcomes(scope: Scope, per_goal: bool = False) -> Outcomes:
     out = Outcomes()
-    goal_outcomes(scope, out)
+    goal_outcomes(scope, out, per_goal)
     wellbeing_outcomes(scope, out)
     chime_spread(scope, out)
     referral_take_up(scope, out)

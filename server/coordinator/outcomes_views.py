@@ -60,7 +60,7 @@ def outcomes_report():
 def export_outcomes():
     """The report's figures, one a row (section, measure, value), then each goal's outcome."""
     scope = report_scope(request.args)
-    out = build_outcomes(scope)
+    out = build_outcomes(scope, per_goal=True)
     audit("export.outcomes", "export", "", detail=f"{scope.start}..{scope.end} {scope.label}"[:200])
 
     def rows():
