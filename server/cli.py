@@ -143,3 +143,6 @@ def init_app(app) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(db_cli)
     app.cli.add_command(demo)
+    from .records_cli import records_cli  # issue 16
+
+    app.cli.add_command(records_cli)

@@ -45,6 +45,12 @@ class Config:
     TOTP_REQUIRED: bool = True  # coordinators and admins sign in with an authenticator code; off only in development
     ORUK_FEED: str = "off"  # the directory as an Open Referral UK feed: off | public | token
     ORUK_FEED_TOKEN: str = ""  # the bearer token when ORUK_FEED=token (at least 32 characters)
+    # Outcomes, supervision and records (issue 16)
+    MHSDS_ORG_ID: str = ""  # the provider's organisation code, in the contacts export (OrgIDProv)
+    MHSDS_SITE_ID: str = ""  # the site code of treatment (SiteIDOfTreat)
+    MHSDS_TEAM_IDS: str = ""  # "Team name=CODE;Other team=CODE2" (CareProfTeamLocalId; else the team's id)
+    SUPERVISION_DUE_DAYS: int = 28  # a worker is due supervision this long after their last session
+    RETENTION_YEARS: int = 20  # records kept this long after an engagement closes (NHS Records Management Code)
     TESTING: bool = False
     extra: dict = field(default_factory=dict)
 

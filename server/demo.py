@@ -105,7 +105,7 @@ def seed_demo(rng_seed: int = 7) -> bool:
                 visit = Visit.create(
                     rev=next_rev(), person=person, author=worker, started_at=started,
                     duration_minutes=rng.choice([30, 45, 60, 90]), mode=rng.choice(["01", "01", "01", "02", "11"]),
-                    location_type=rng.choice(["A01", "A01", "E01", "J01"]), attendance="5" if attended else "3",
+                    location_type=rng.choice(["A01", "A01", "N02", "N03", "J01"]), attendance="5" if attended else "3",
                     notes="Talked about the week and next steps." if attended else "",
                     goal_ids=json.dumps([str(g.uuid) for g in goals]) if attended else "[]",
                     wellbeing=rng.randint(3, 9) if attended else None,

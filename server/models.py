@@ -17,20 +17,11 @@ from peewee import (
     UUIDField,
 )
 
+from .codes import VISIT_ATTENDANCE, VISIT_LOCATIONS, VISIT_MODES  # noqa: F401 - re-exported
 from .db import database, utcnow
 
 ROLES = ("peer_worker", "coordinator", "admin")
 PERSON_STATUSES = ("active", "paused", "closed")
-VISIT_MODES = {"01": "Face to face", "02": "Telephone", "11": "Video call", "09": "Text message", "98": "Other"}
-VISIT_LOCATIONS = {
-    "A01": "Person's home",
-    "A04": "Other place",
-    "H01": "Day centre",
-    "J01": "Resource centre",
-    "B01": "Community venue",
-    "E01": "Cafe or public place",
-}
-VISIT_ATTENDANCE = {"5": "Attended", "3": "Did not attend", "2": "Cancelled by the person", "4": "Cancelled by us"}
 CONCERN_LEVELS = ("none", "low", "high")
 GOAL_STATUSES = ("active", "achieved", "paused", "closed")
 REFERRAL_STATUSES = ("suggested", "made", "attended", "not_taken_up", "closed")
@@ -288,6 +279,7 @@ class Goal(SyncedModel):
     target_date = DateField(null=True)
     achieved_at = DateTimeField(null=True)
     field_revs = TextField(default="{}")  # sync: see Person.field_revs
+    chime_tags = TextField(default="[]")  # JSON list of codes.CHIME, chosen with the person (0091)
 
     class Meta:
         indexes = ((("person", "status"), False), (("person", "rev"), False))
@@ -299,6 +291,7 @@ class GoalProgress(SyncedModel):
     author = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
     rating = IntegerField()
     note = TextField(default="")
+    rated_by = CharField(max_length=10, default="")  # codes.RATED_BY: person | together; "" before 0091
 
     class Meta:
         indexes = (
@@ -614,10 +607,46 @@ class OutboxAttempt(BaseModel):
     provider_id = CharField(max_length=64, default="")  # e.g. GOV.UK Notify's notification id
 
 
+# --- outcomes, supervision and records (issue 16: server/coordinator/supervision.py, records.py) ----------
+
+SUPERVISION_KINDS = {"one_to_one": "One-to-one", "group": "Group", "reflective": "Reflective practice"}
+
+
+class SupervisionSession(SyncedModel):
+    """A coordinator's supervision session with a peer worker. Seen by that worker (pulled to their phone,
+    read-only) and their team's coordinators; in no export and not in a person's subject access export.
+    `wellbeing` (0-10) is kept only when the worker chose to share it."""
+
+    worker = ForeignKeyField(User, backref="supervision_sessions", on_delete="CASCADE")
+    team = ForeignKeyField(Team, null=True, backref="+", on_delete="SET NULL")
+    recorded_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    held_on = DateField()
+    kind = CharField(max_length=12, default="one_to_one")
+    topics = TextField(default="")
+    actions = TextField(default="")
+    wellbeing = IntegerField(null=True)
+
+    class Meta:
+        indexes = ((("worker", "held_on"), False), (("worker", "rev"), False))
+
+
+class ErasedRecord(BaseModel):
+    """What retention erased or anonymised, and when: ids only (records.py). The tombstones that tell phones
+    are the records' own `deleted` rows; this is the register a data protection officer reads."""
+
+    at = DateTimeField(default=utcnow, index=True)
+    person_uuid = UUIDField()
+    action = CharField(max_length=10)  # erase | anonymise
+    closed_on = DateField(null=True)
+    records = IntegerField(default=0)
+    by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+
+
 ALL_MODELS = [
     Team, User, UserSession, Person, CaseloadAssignment, Resource, Visit, Goal, GoalProgress,
     Referral, Review, Device, AppliedMutation, ChangeCounter, Conflict, AuditEvent,
     Invite, ReminderDevice, Consent, PushSubscription, Reminder, ReminderDelivery,
     ReminderSetting, ContactPoint, OutboxMessage, OutboxAttempt,
     RecoveryCode, SessionDevice, SignInThrottle,
+    SupervisionSession, ErasedRecord,
 ]

@@ -9,6 +9,7 @@ import datetime as dt
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from .codes import CHIME, RATED_BY
 from .models import (
     CONCERN_LEVELS,
     GOAL_STATUSES,
@@ -23,7 +24,7 @@ SHORT = 120
 NOTE = 10_000
 MAX_GOAL_IDS = 50
 ENTITIES = ("person", "visit", "goal", "goal_progress", "referral", "conflict")
-PULL_ONLY_ENTITIES = ("resource", "review")
+PULL_ONLY_ENTITIES = ("resource", "review", "supervision")
 
 
 class UtcDateTime(fields.AwareDateTime):
@@ -107,6 +108,7 @@ class GoalFieldsSchema(EntityFieldsSchema):
     steps = _text(NOTE)
     status = _choice(GOAL_STATUSES)
     target_date = BoundedDate(allow_none=True)
+    chime_tags = fields.List(_choice(CHIME), validate=validate.Length(max=len(CHIME)))
 
 
 class GoalProgressFieldsSchema(EntityFieldsSchema):
@@ -114,6 +116,7 @@ class GoalProgressFieldsSchema(EntityFieldsSchema):
     visit_id = fields.UUID(allow_none=True)
     rating = fields.Integer(strict=True, required=True, validate=validate.Range(min=0, max=10))
     note = _text(NOTE)
+    rated_by = _choice(RATED_BY)
 
 
 class ReferralFieldsSchema(EntityFieldsSchema):

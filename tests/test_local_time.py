@@ -24,8 +24,9 @@ def test_fast_formatting_is_the_same_as_converting_each_time(zone):
             assert times.iso(str(value)) == expected  # SQLite hands times back as text
             assert times.local(value) == local_time.to_local(value).replace(tzinfo=None)
             value += step * 31  # about every 3.7 hours, drifting through every minute of the hour
-        for edge in (dt.datetime(2026, 3, 29, 0, 59, 59), dt.datetime(2026, 3, 29, 1, 0), dt.datetime(2026, 10, 25, 0, 59),
-                     dt.datetime(2026, 10, 25, 1, 0), dt.datetime(2026, 4, 4, 15, 29), dt.datetime(2026, 4, 4, 15, 30)):
+        edges = (dt.datetime(2026, 3, 29, 0, 59, 59), dt.datetime(2026, 3, 29, 1, 0), dt.datetime(2026, 10, 25, 0, 59),
+                 dt.datetime(2026, 10, 25, 1, 0), dt.datetime(2026, 4, 4, 15, 29), dt.datetime(2026, 4, 4, 15, 30))
+        for edge in edges:
             assert times.iso(edge) == times.iso(str(edge)) == local_time.to_local(edge).isoformat(timespec="seconds")
         assert times.iso(None) == "" and local_time.to_local(None) is None
     finally:

@@ -1,9 +1,10 @@
 """Who may see which person, through every entry point (issue 11): one rule, server/sync/scope.py.
 
 A person on a worker's caseload in team A, with a visit (a serious concern), a goal and a referral. Each role
-below (and a colleague in the same team, who is not assigned) goes through every way in: sync push and pull, the invites API, every coordinator page and export that
-shows a person's records. Expected: the assigned worker and their own team's coordinator see them; a coordinator
-of another team sees nothing (404, or simply absent from lists and exports); an admin sees every team."""
+below (a colleague in the same team is not assigned) goes through every way in: sync push and pull, the invites
+API, every coordinator page and export that shows a person's records. Expected: the assigned worker and
+their own team's coordinator see them; a coordinator of another team sees nothing (404, or simply absent from
+lists and exports); an admin sees every team."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ def world(app, make_user):
     goal = make_goal(person, worker)
     with write_transaction():
         referral = Referral.create(person=person, resource=make_resource(), created_by=worker, rev=next_rev())
-    users = {"worker": worker, "colleague": make_user("peer_worker", team=team_a), "coordinator": make_user("coordinator", team=team_a),
+    users = {"worker": worker, "colleague": make_user("peer_worker", team=team_a),
+             "coordinator": make_user("coordinator", team=team_a),
              "other_coordinator": make_user("coordinator", team=team_b), "admin": make_user("admin")}
     return {"users": users, "person": person, "visit": visit, "goal": goal, "referral": referral}
 

@@ -1,10 +1,21 @@
-// The words the app shows for stored codes (MHSDS codes as plain words; the same words as server/models.py).
+// The words the app shows for stored codes (MHSDS codes as plain words; the same words as server/codes.py, tested).
 export const MODES = [["01", "Face to face"], ["02", "Telephone"], ["11", "Video call"], ["09", "Text message"], ["98", "Other"]];
 export const LOCATIONS = [
-  ["A01", "Person's home"], ["B01", "Community venue"], ["E01", "Cafe or public place"], ["H01", "Day centre"],
-  ["J01", "Resource centre"], ["A04", "Other place"],
+  ["A01", "Person's home"], ["H01", "Day centre"], ["J01", "Resource centre"], ["N03", "Community venue"],
+  ["N02", "Cafe or public place"], ["N01", "Street, park or open space"], ["X01", "Other place"],
 ];
-export const ATTENDANCE = [["5", "Attended"], ["3", "Did not attend"], ["2", "Cancelled by the person"], ["4", "Cancelled by us"]];
+export const ATTENDANCE = [
+  ["5", "Attended"], ["6", "Arrived late, but was seen"], ["7", "Arrived late and could not be seen"],
+  ["3", "Did not attend"], ["2", "Cancelled by the person"], ["4", "Cancelled by us"],
+];
+// Pre-0090 location codes a phone may still hold (its last visit's defaults): shown as the right ones.
+export const LEGACY_LOCATIONS = { B01: "N03", E01: "N02", A04: "X01" };
+// Outcomes (server/codes.py): CHIME tags on goals, and who gave a goal rating.
+export const CHIME = [
+  ["connectedness", "Connectedness"], ["hope", "Hope and optimism"], ["identity", "Identity"],
+  ["meaning", "Meaning and purpose"], ["empowerment", "Empowerment"],
+];
+export const RATED_BY = [["person", "The person"], ["together", "Together"]];
 export const CONCERNS = [["none", "No concern"], ["low", "Some concern"], ["high", "Serious concern"]];
 export const GOAL_STATUSES = [["active", "Working on it"], ["achieved", "Achieved"], ["paused", "Paused"], ["closed", "Closed"]];
 export const REFERRAL_STATUSES = [

@@ -19,6 +19,7 @@ export const STORES = {
   resource: "resources",
   review: "reviews",
   conflict: "conflicts",
+  supervision: "supervision", // version 2: the worker's own supervision sessions, read-only (issue 16)
 };
 const INDEXES = {
   visits: [["person_id", "person_id"], ["_next", "_next"]],
@@ -37,16 +38,21 @@ export class PageAwayError extends Error {
 }
 
 function open() {
-  return openDB(DB_NAME, 1, {
-    upgrade(d, oldVersion) {
+  return openDB(DB_NAME, 2, {
+    upgrade(d, oldVersion, _newVersion, tx) {
       if (oldVersion < 1) {
-        for (const name of Object.values(STORES)) {
+        for (const name of Object.values(STORES).filter((n) => n !== "supervision")) {
           const store = d.createObjectStore(name, { keyPath: "id" });
           for (const [index, path] of INDEXES[name] || []) store.createIndex(index, path);
         }
         const outbox = d.createObjectStore("outbox", { keyPath: "seq", autoIncrement: true });
         outbox.createIndex("record_id", "record_id");
         d.createObjectStore("meta", { keyPath: "key" });
+      }
+      if (oldVersion < 2) {
+        d.createObjectStore("supervision", { keyPath: "id" });
+        // Pulls before this version skipped supervision; pull everything once more (merged by rev) to get it.
+        if (oldVersion >= 1) tx.objectStore("meta").delete("cursor");
       }
     },
     blocking() { closeDB(); }, // another tab wants to upgrade or delete: let it (and reopen on our next use)

@@ -59,3 +59,5 @@ from . import audit, caseloads, concerns, exports, hsds, reminders, reports, res
 from .invites import invite_bp  # noqa: E402
 
 bp.register_blueprint(invite_bp)
+
+from . import outcomes_views, records, supervision  # noqa: E402,F401 - issue 16

@@ -43,3 +43,41 @@ def bar_chart(chart_id: str, title: str, items: list[tuple[str, float]], unit: s
         parts.append(f'<text x="{LABEL_WIDTH + 8}" y="22">No data for this period</text>')
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every interpolated value above is escaped
+
+
+LINE_HEIGHT = 220
+LINE_LEFT = 40
+
+
+def line_chart(chart_id: str, title: str, points: list[tuple[str, float]], top: float = 10) -> Markup:
+    """Scores over time as a line with a dot per score (0 to `top`), oldest on the left. As with bar_chart,
+    the numbers are in a data table beside it."""
+    description = "; ".join(f"{label}: {_fmt(value)}" for label, value in points) or "No data"
+    width = WIDTH
+    plot_w, plot_h = width - LINE_LEFT - 20, LINE_HEIGHT - 40
+    step = plot_w / max(1, len(points) - 1)
+    coords = [(round(LINE_LEFT + (i * step if len(points) > 1 else plot_w / 2), 1),
+               round(10 + plot_h * (1 - value / top), 1)) for i, (_, value) in enumerate(points)]
+    cid = escape(chart_id)
+    parts = [
+        f'<svg class="chart" id="{cid}" role="img" aria-labelledby="{cid}-t {cid}-d" viewBox="0 0 {width} '
+        f'{LINE_HEIGHT}" width="{width}" height="{LINE_HEIGHT}" xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="{cid}-t">{escape(title)}</title>',
+        f'<desc id="{cid}-d">{escape(description)}</desc>',
+    ]
+    for tick in (0, top / 2, top):
+        y = round(10 + plot_h * (1 - tick / top), 1)
+        parts.append(f'<line x1="{LINE_LEFT}" y1="{y}" x2="{width - 20}" y2="{y}" stroke="#c5ccd3"/>')
+        parts.append(f'<text x="{LINE_LEFT - 6}" y="{y + 5}" text-anchor="end">{escape(_fmt(tick))}</text>')
+    if len(coords) > 1:
+        path = " ".join(f"{x},{y}" for x, y in coords)
+        parts.append(f'<polyline points="{path}" fill="none" stroke="#0b5d7a" stroke-width="3"/>')
+    for x, y in coords:
+        parts.append(f'<circle cx="{x}" cy="{y}" r="5" fill="#0b5d7a"/>')
+    if points:
+        parts.append(f'<text x="{LINE_LEFT}" y="{LINE_HEIGHT - 8}">{escape(points[0][0])}</text>')
+        parts.append(f'<text x="{width - 20}" y="{LINE_HEIGHT - 8}" text-anchor="end">{escape(points[-1][0])}</text>')
+    else:
+        parts.append(f'<text x="{LINE_LEFT + 8}" y="{LINE_HEIGHT / 2}">No scores yet</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 - every interpolated value above is escaped

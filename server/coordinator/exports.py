@@ -13,11 +13,12 @@ import json
 from flask import Response, request, stream_with_context
 from peewee import fn
 
+from ..codes import ATTENDED
 from ..db import database
 from ..local_time import LocalTimes
 from ..models import VISIT_ATTENDANCE, VISIT_LOCATIONS, VISIT_MODES, Goal, Person, Referral, Resource, User, Visit
 from ..sync.wire import uuid_str
-from . import bp
+from . import bp, mhsds
 from .access import as_datetime, audit
 from .reports import report_scope
 
@@ -119,7 +120,7 @@ def _visit_rows(scope):
     return (scope.people(Visit.select(Visit.started_at, Visit.id, Visit.uuid, Person.uuid, Visit.author,
                                       Visit.duration_minutes, Visit.mode, Visit.location_type, Visit.attendance,
                                       Visit.group_session, Visit.wellbeing, Visit.concern, Visit.concern_ack_at,
-                                      Visit.reviewed_at, Visit.goal_ids)
+                                      Visit.reviewed_at, Visit.goal_ids, Visit.person)
                          .join(Person, on=(Visit.person == Person.id))
                          .where(~Visit.deleted)))  # the period is keyset()'s: one range, so the index seeks
 
@@ -151,7 +152,7 @@ def export_visits():
 
     def rows():
         for (started, _, vid, pid, author, duration, mode, location, attendance, group, wellbeing, concern,
-             acked, reviewed, goal_ids) in keyset(_visit_rows(scope), Visit.started_at, Visit.id,
+             acked, reviewed, goal_ids, _person) in keyset(_visit_rows(scope), Visit.started_at, Visit.id,
                                                   scope.since, scope.until):
             worker_uuid, worker_name = names.get(author, ("", ""))
             yield [uuid_str(vid), uuid_str(pid), worker_uuid, worker_name, times.iso(started), duration, mode,
@@ -162,9 +163,11 @@ def export_visits():
     return csv_response(_filename("visits", scope), VISIT_HEADER, rows(), prepared=True)
 
 
-# MHSDS (Mental Health Services Data Set) care contact fields, with the codes DESIGN.md lists.
+# MHSDS (Mental Health Services Data Set) care contact fields (codes: server/codes.py), then the return's
+# identifiers (mhsds.COLUMNS; each column is described in the README).
 CONTACT_HEADER = ["CareContactId", "LocalPatientId", "CareProfLocalId", "CareContDate", "CareContTime",
-                  "ClinContDurOfCareCont", "ConsMechanismMH", "ActLocTypeCode", "AttendStatus", "GroupTherapyInd"]
+                  "ClinContDurOfCareCont", "ConsMechanismMH", "ActLocTypeCode", "AttendStatus", "GroupTherapyInd",
+                  *mhsds.HEADER]
 
 
 @bp.get("/exports/contacts.csv")
@@ -173,14 +176,15 @@ def export_contacts():
     audit("export.contacts", "export", "", detail=f"{scope.start}..{scope.end} {scope.label}"[:200])
     names = user_names()
     times = LocalTimes()
+    context = mhsds.ReturnContext(scope.people(Person.select(Person.id)))
 
     def rows():
-        for (started, _, vid, pid, author, duration, mode, location, attendance, group, *_rest) in keyset(
+        for (started, _, vid, pid, author, duration, mode, location, attendance, group, *_rest, person) in keyset(
                 _visit_rows(scope), Visit.started_at, Visit.id, scope.since, scope.until):
             local = times.local(started)
             yield [uuid_str(vid), uuid_str(pid), names.get(author, ("", ""))[0], local.date().isoformat(),
-                   local.strftime("%H:%M:%S"), duration if attendance == "5" else 0, mode, location, attendance,
-                   _yn(group)]
+                   local.strftime("%H:%M:%S"), duration if attendance in ATTENDED else 0, mode, location, attendance,
+                   _yn(group), *(_text(str(c)) for c in mhsds.return_columns(context, person, started, attendance))]
 
     return csv_response(_filename("contacts-mhsds", scope), CONTACT_HEADER, rows(), prepared=True)
 

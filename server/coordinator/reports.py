@@ -10,6 +10,7 @@ from flask import render_template, request
 from peewee import Case, Window, fn
 
 from .. import db as dbmod
+from ..codes import ATTENDED
 from ..models import VISIT_ATTENDANCE, VISIT_MODES, Goal, GoalProgress, Person, Referral, Resource, User, Visit
 from . import bp
 from .access import (
@@ -26,7 +27,7 @@ from .access import (
 from .charts import bar_chart
 
 DEFAULT_DAYS = 90
-ATTENDED, DID_NOT_ATTEND = "5", "3"
+DID_NOT_ATTEND = "3"  # attended: codes.ATTENDED (5, and 6 arrived late but seen)
 
 
 @dataclass
@@ -54,7 +55,7 @@ class WorkerRow:
 
     @property
     def dna_rate(self) -> float | None:
-        attended = self.by_attendance.get(ATTENDED, 0)
+        attended = sum(self.by_attendance.get(code, 0) for code in ATTENDED)
         dna = self.by_attendance.get(DID_NOT_ATTEND, 0)
         return round(100 * dna / (attended + dna), 1) if attended + dna else None
 
@@ -125,7 +126,7 @@ def build_report(scope: Scope) -> dict:
 
     # Contacts by worker, mode and attendance; minutes of attended contact; concerns raised.
     concern = fn.SUM(Case(None, [(Visit.concern != "none", 1)], 0))
-    attended_minutes = fn.SUM(Case(None, [(Visit.attendance == ATTENDED, Visit.duration_minutes)], 0))
+    attended_minutes = fn.SUM(Case(None, [(Visit.attendance.in_(ATTENDED), Visit.duration_minutes)], 0))
     contacts = (_visits(scope, Visit.author, Visit.mode, Visit.attendance, fn.COUNT(Visit.id).alias("n"),
                         attended_minutes.alias("minutes"), concern.alias("concerns"))
                 .group_by(Visit.author, Visit.mode, Visit.attendance)
@@ -142,7 +143,7 @@ def build_report(scope: Scope) -> dict:
     # People supported (at least one attended contact) and those among them whose engagement began in range:
     # one row per (worker, person) pair, a few hundred for a team's year.
     pairs = (_visits(scope, Visit.author, Visit.person)
-             .where(Visit.attendance == ATTENDED)
+             .where(Visit.attendance.in_(ATTENDED))
              .group_by(Visit.author, Visit.person)
              .tuples())
     supported: dict[int, set[int]] = {}

@@ -43,7 +43,7 @@ def load(raw) -> Mutation:
     """The envelope, or Rejected with each field's reason (code forbidden for entities devices only receive)."""
     if isinstance(raw, dict) and raw.get("entity") in PULL_ONLY_ENTITIES + COORDINATOR_ONLY:
         reason = ("Only a coordinator can assign caseloads." if raw["entity"] in COORDINATOR_ONLY
-                  else "Resources and reviews are kept by coordinators; devices only receive them.")
+                  else "Resources, reviews and supervision are kept by coordinators; devices only receive them.")
         raise Rejected("forbidden", {"entity": [reason]})
     loaded = _FAST(raw)
     if loaded is None:

@@ -124,6 +124,8 @@ def apply_goal(batch, m: Mutation) -> Outcome:
 def _goal_values(values: dict, record: Goal | None) -> dict:
     if values.get("status") == "achieved" and (record is None or record.achieved_at is None):
         values["achieved_at"] = utcnow()
+    if "chime_tags" in values:  # stored as JSON in a new dict: the caller's values stay in wire form
+        return {**values, "chime_tags": json.dumps(sorted(set(values["chime_tags"])))}
     return values
 
 

@@ -10,12 +10,24 @@ from dataclasses import dataclass
 import peewee
 
 from ..db import database
-from ..models import CaseloadAssignment, Conflict, Goal, GoalProgress, Person, Referral, Resource, Review, User, Visit
+from ..models import (
+    CaseloadAssignment,
+    Conflict,
+    Goal,
+    GoalProgress,
+    Person,
+    Referral,
+    Resource,
+    Review,
+    SupervisionSession,
+    User,
+    Visit,
+)
 from . import wire
 from .scope import ALL, PullScope, people_filter
 
 # Parents before children inside one rev, so a device with foreign keys can apply a page in order.
-PULL_ORDER = ("resource", "person", "goal", "visit", "goal_progress", "referral", "review", "conflict")
+PULL_ORDER = ("resource", "person", "goal", "visit", "goal_progress", "referral", "review", "conflict", "supervision")
 
 
 @dataclass
@@ -28,6 +40,7 @@ class Source:
     select: object  # () -> query
     person_col: object  # () -> expression
     fields: object  # row -> dict
+    owner_col: object = None  # () -> expression: rows only of the pulling user (not of a person), e.g. supervision
 
 
 def sources() -> list[Source]:
@@ -74,6 +87,10 @@ def sources() -> list[Source]:
                          .join_from(Conflict, lost_by, peewee.JOIN.LEFT_OUTER, on=(Conflict.lost_by == lost_by.id))
                          .join_from(Conflict, won_by, peewee.JOIN.LEFT_OUTER, on=(Conflict.won_by == won_by.id))),
                 lambda: Conflict.person, wire.conflict_fields),
+        Source("supervision", SupervisionSession,
+                lambda: (SupervisionSession.select(SupervisionSession, reviewer.name.alias("recorder_name"))
+                         .join(reviewer, peewee.JOIN.LEFT_OUTER, on=(SupervisionSession.recorded_by == reviewer.id))),
+                None, wire.supervision_fields, owner_col=lambda: SupervisionSession.worker),
     ]
 
 
@@ -83,7 +100,7 @@ ORDER = {name: i for i, name in enumerate(PULL_ORDER)}
 # Distinct sentinel numbers mark where each value goes in the cached SQL.
 _SENTINELS = {"low": -9_100_000_001, "high": -9_100_000_002, "scope": -9_100_000_003,
               "cursor": -9_100_000_004, "snapshot": -9_100_000_005, "exact": -9_100_000_006,
-              "limit": 9_100_000_007}
+              "limit": 9_100_000_007, "owner": -9_100_000_008}
 _SQL_CACHE: dict = {}
 
 
@@ -115,12 +132,16 @@ def steady_rows(src: Source, scope: PullScope, low: int, high: int, limit: int |
             condition = people_filter(scope.kind, src.person_col(), v.get("scope"), v.get("cursor"))
             if condition is not None:
                 q = q.where(condition)
+        if src.owner_col is not None:
+            q = q.where(src.owner_col() == v["owner"])
         q = q.order_by(src.model.rev, src.model.id)
         return q.limit(v["limit"]) if "limit" in v else q
 
     values = {"low": low, "high": high}
     if scope.kind != ALL and src.person_col is not None:
         values.update(scope=scope.value, cursor=scope.cursor)
+    if src.owner_col is not None:
+        values["owner"] = scope.user_id
     if limit:
         values["limit"] = limit
     return _cached_rows(("steady", src.entity, scope.kind, bool(limit)), build, values)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import peewee
 from marshmallow import ValidationError
 
+from ..codes import current_visit_fields
 from ..db import database, utcnow, write_transaction
 from ..models import AppliedMutation, Device, Goal, Person, User, Visit
 from ..reminders import schedule as reminder_schedule
@@ -96,6 +97,8 @@ def _load(raw) -> Mutation | Refusal:
         m = envelope.load(raw)
     except Rejected as exc:
         return Refusal(envelope.shown_id(raw), exc.code, exc.errors)
+    if m.entity == "visit":  # an old phone's pre-0090 location code is mapped, not refused (server/codes.py)
+        m.fields = current_visit_fields(m.fields)
     if m.op == "upsert" and m.base_rev is None and not (m.fields.keys() & READ_ONLY_FIELDS.get(m.entity, {})):
         m.checked = fast_load(m.entity, m.fields, partial=False)  # most likely new: checked outside the lock
     return m

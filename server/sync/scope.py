@@ -147,11 +147,12 @@ class PullScope:
     value: int  # see scope_value
     joined: dict = field(default_factory=dict)  # person id -> rev of the assignment that brought them in
     left: dict = field(default_factory=dict)  # person id -> rev of the assignment's end
+    user_id: int = 0  # the pulling user: records kept per user (Source.owner_col) are theirs alone
 
 
 def pull_scope(user: User, cursor: int, snapshot: int) -> PullScope:
     kind = kind_of(user)
-    scope = PullScope(kind, cursor, snapshot, scope_value(user))
+    scope = PullScope(kind, cursor, snapshot, scope_value(user), user_id=user.id)
     if kind != CASELOAD:
         return scope
     a = CaseloadAssignment

@@ -87,6 +87,7 @@ def goal_fields(r: dict) -> dict:
         "status": r["status"],
         "target_date": iso_date(r["target_date"]),
         "achieved_at": iso_dt(r["achieved_at"]),
+        "chime_tags": json.loads(r.get("chime_tags") or "[]"),
     }
 
 
@@ -98,6 +99,7 @@ def goal_progress_fields(r: dict) -> dict:
         "author_id": uuid_str(r["a_uuid"]),
         "rating": r["rating"],
         "note": r["note"],
+        "rated_by": r.get("rated_by") or None,
     }
 
 
@@ -141,9 +143,16 @@ def conflict_fields(r: dict) -> dict:
     }
 
 
+def supervision_fields(r: dict) -> dict:
+    """A supervision session, on its worker's phone only (read-only; issue 16)."""
+    return {"held_on": iso_date(r["held_on"]), "kind": r["kind"], "topics": r["topics"], "actions": r["actions"],
+            "wellbeing": r["wellbeing"], "recorded_by": r["recorder_name"]}
+
+
 SERIALISERS = {
     "person": person_fields, "visit": visit_fields, "goal": goal_fields, "goal_progress": goal_progress_fields,
     "referral": referral_fields, "resource": resource_fields, "review": review_fields, "conflict": conflict_fields,
+    "supervision": supervision_fields,
 }
 
 

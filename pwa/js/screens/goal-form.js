@@ -1,7 +1,7 @@
 // A new goal, in the person's own words, and a goal's own page (edit, status).
 import * as store from "../db.js";
 import { h, field, select, badge } from "../ui.js";
-import { GOAL_STATUSES, LIFE_AREAS } from "../codes.js";
+import { CHIME, GOAL_STATUSES, LIFE_AREAS } from "../codes.js";
 import { errorBox, formValue, missing, onSubmit, rejectedNote } from "../forms.js";
 
 export async function goalForm(ctx, personId) {
@@ -31,12 +31,17 @@ function goalScreen(ctx, person, goal) {
     field("Steps", h("textarea", { name: "steps", rows: "3", value: g.steps || "" }), { hint: "Small steps, one a line." }),
     field("Status", select("status", GOAL_STATUSES, g.status || "active")),
     field("Aim to reach it by", h("input", { type: "date", name: "target_date", value: g.target_date || "" }), { hint: "Optional" }),
+    h("fieldset", { class: "chime" }, h("legend", { text: "What is this goal about? (optional, choose together)" }),
+      CHIME.map(([code, words]) => h("label", { class: "check" },
+        h("input", { type: "checkbox", name: "chime_tags", value: code, checked: (g.chime_tags || []).includes(code) }),
+        h("span", { text: words })))),
     save);
   onSubmit(form, save, {
     check: () => (formValue(form, "title").trim() ? [] : ["Write the goal in their words."]),
     save: () => store.edit([{ entity: "goal", id: goal ? goal.id : store.uuid(), isNew: !goal, fields: {
       person_id: person.id, title: formValue(form, "title").trim(), life_area: formValue(form, "life_area"),
       steps: formValue(form, "steps"), status: formValue(form, "status"), target_date: formValue(form, "target_date") || null,
+      chime_tags: [...form.querySelectorAll("input[name=chime_tags]:checked")].map((c) => c.value),
     } }]),
     saved: "Goal saved on this phone.",
     then: () => ctx.navigate(`/app/p/${person.id}`, { replace: true }),

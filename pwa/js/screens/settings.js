@@ -2,7 +2,7 @@
 import * as store from "../db.js";
 import * as vault from "../vault.js";
 import * as sync from "../sync.js";
-import { h, field } from "../ui.js";
+import { h, field, fmtDay } from "../ui.js";
 import { storageKept, storageWords } from "../banners.js";
 
 export async function settings(ctx) {
@@ -38,11 +38,22 @@ export async function settings(ctx) {
     if (await sync.signOut()) { ctx.user = null; location.assign("/app/"); }
     else message.textContent = "Something was saved while signing out. Sync first.";
   } }, "Sign out");
+  const kinds = { one_to_one: "One-to-one", group: "Group", reflective: "Reflective practice" };
+  const sessions = (await store.all("supervision")).sort((a, b) => String(b.held_on).localeCompare(String(a.held_on)));
+  const supervision = sessions.length ? h("ul", { class: "list", id: "supervision" }, sessions.map((s) => h("li", { class: "card" },
+    h("h3", { text: `${fmtDay(s.held_on)}: ${kinds[s.kind] || s.kind}` }),
+    s.topics ? h("p", { text: `Talked about: ${s.topics}` }) : null,
+    s.actions ? h("p", { text: `Agreed: ${s.actions}` }) : null,
+    s.wellbeing != null ? h("p", { class: "sub", text: `Your wellbeing, as you shared it: ${s.wellbeing} out of 10` }) : null,
+    h("p", { class: "sub", text: `Recorded by ${s.recorded_by || "your coordinator"}` }))))
+    : h("p", { class: "empty", id: "supervision", text: "No supervision sessions recorded yet." });
   return h("section", {},
     h("h1", { text: "Settings" }),
     h("p", { text: `Signed in as ${ctx.user ? ctx.user.name : ""}.` }),
     h("p", { class: "sub", id: "storage-state", text: storageWords(persisted) }),
     nameForm,
+    h("h2", { text: "My supervision" }),
+    supervision,
     h("h2", { text: "Lock" }),
     lockForm,
     h("h2", { text: "Sign out" }),

@@ -2,11 +2,14 @@
 // its goal ratings, their mutations and the form's next defaults in one transaction, then returns to the person.
 import * as store from "../db.js";
 import { h, field, select, radios, badge, localInput, isoWithOffset } from "../ui.js";
-import { MODES, LOCATIONS, ATTENDANCE, CONCERNS, DURATIONS } from "../codes.js";
+import { MODES, LOCATIONS, LEGACY_LOCATIONS, ATTENDANCE, CONCERNS, DURATIONS, RATED_BY } from "../codes.js";
 import { errorBox, formValue, missing, onSubmit, rejectedNote } from "../forms.js";
 
 const RATINGS = [["", "Not discussed"], ...Array.from({ length: 11 }, (_, i) => [String(i), String(i)])];
 const WELLBEING = [["", "Not asked"], ...Array.from({ length: 11 }, (_, i) => [String(i), String(i)])];
+
+// A code this phone kept from before 0090 is shown (and saved) as the right one.
+const place = (code) => LEGACY_LOCATIONS[code] || code || "A01";
 
 export async function visitForm(ctx, personId) {
   return visitScreen(ctx, personId, null);
@@ -41,9 +44,10 @@ async function visitScreen(ctx, personId, visit) {
     field("When", h("input", { type: "datetime-local", name: "started_at", required: true, value: localInput(start) })),
     field("How long (minutes)", select("duration_minutes", DURATIONS.map((d) => [String(d), String(d)]), v.duration_minutes || defaults.duration_minutes || 60)),
     radios("mode", "How you met", MODES, v.mode || defaults.mode || "01"),
-    field("Where", select("location_type", LOCATIONS, v.location_type || defaults.location_type || "A01")),
+    field("Where", select("location_type", LOCATIONS, place(v.location_type || defaults.location_type))),
     radios("attendance", "Did it happen?", ATTENDANCE, v.attendance || "5"),
-    goalRows.length ? h("fieldset", { class: "goals" }, h("legend", { text: "Goals talked about" }), goalRows) : null,
+    goalRows.length ? h("fieldset", { class: "goals" }, h("legend", { text: "Goals talked about" }), goalRows,
+      radios("rated_by", "Who gave these ratings?", RATED_BY, defaults.rated_by || "person")) : null,
     field("How are they feeling today? (0 to 10)", select("wellbeing", WELLBEING, v.wellbeing ?? ""), { hint: "Optional" }),
     concern, concernWrap,
     field("Notes", h("textarea", { name: "notes", rows: "4", value: v.notes || "" }), { hint: "Optional. Plain facts; the person may read this." }),
@@ -88,9 +92,11 @@ async function visitScreen(ctx, personId, visit) {
       const changes = [{ entity: "visit", id: visitId, fields, isNew: !visit }];
       for (const [g, rating] of rated) {
         changes.push({ entity: "goal_progress", id: store.uuid(), isNew: true,
-          fields: { goal_id: g.id, visit_id: visitId, rating: Number(rating), note: "" }, local: { _at: now } });
+          fields: { goal_id: g.id, visit_id: visitId, rating: Number(rating), note: "", rated_by: checked("rated_by") },
+          local: { _at: now } });
       }
       const nextDefaults = { mode: fields.mode, location_type: fields.location_type, duration_minutes: fields.duration_minutes };
+      if (goalRows.length) nextDefaults.rated_by = checked("rated_by");
       await store.edit(changes, { visit_defaults: nextDefaults });
       performance.mark("visit-stored");
     },
