@@ -8,7 +8,7 @@ from ..db import database
 from ..models import Conflict, Device, Goal, GoalProgress, Person, Referral, Review, User, Visit
 from . import wire
 from .devices import touch_device
-from .pull_queries import ORDER, joined_rows, sources, steady_rows
+from .pull_queries import ORDER, joined_rows, sources, steady_rows, touched
 from .revisions import current_rev
 from .scope import PullScope, pull_scope
 
@@ -26,8 +26,10 @@ def pull_changes(user: User, device: Device, cursor: int = 0, limit: int = 500) 
         scope = pull_scope(user, cursor, snapshot)
         found: list[tuple] = []  # (rev, order, id, source, row)
         truncated: list[tuple] = []  # (source, kind, highest rev fetched)
-        for src in sources():
-            runs = [("steady", steady_rows(src, scope, cursor, snapshot, limit + 1))]
+        all_sources = sources()
+        changed = touched([src.model for src in all_sources], cursor, snapshot)
+        for src in all_sources:
+            runs = [("steady", steady_rows(src, scope, cursor, snapshot, limit + 1) if src.model in changed else [])]
             if scope.joined and src.person_col is not None:
                 runs.append(("joined", joined_rows(src, scope, None, limit + 1)))
             for kind, rows in runs:

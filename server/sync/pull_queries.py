@@ -123,6 +123,23 @@ def _cached_rows(key: tuple, build, values: dict) -> list[dict]:
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+_TOUCHED_SQL: dict = {}
+
+
+def touched(models: list, low: int, high: int) -> set:
+    """Which of these tables hold any row changed in (low, high]: one query with an EXISTS per table on its rev
+    index, so an everyday pull of a few changes asks only the tables that have some."""
+    names = tuple(m._meta.table_name for m in models)
+    key = (type(database.obj), names)
+    sql = _TOUCHED_SQL.get(key)
+    if sql is None:
+        p = database.param
+        sql = _TOUCHED_SQL[key] = "SELECT " + ", ".join(  # noqa: S608 - table names from the models
+            f'EXISTS (SELECT 1 FROM "{name}" WHERE "rev" > {p} AND "rev" <= {p})' for name in names)  # noqa: S608
+    row = database.execute_sql(sql, [low, high] * len(names)).fetchone()
+    return {model for model, hit in zip(models, row, strict=True) if hit}
+
+
 def steady_rows(src: Source, scope: PullScope, low: int, high: int, limit: int | None) -> list[dict]:
     """Changes in (low, high] to records of people in scope since before the cursor (and resources)."""
 
