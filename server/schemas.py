@@ -116,7 +116,7 @@ class GoalProgressFieldsSchema(EntityFieldsSchema):
     visit_id = fields.UUID(allow_none=True)
     rating = fields.Integer(strict=True, required=True, validate=validate.Range(min=0, max=10))
     note = _text(NOTE)
-    rated_by = _choice(RATED_BY)
+    rated_by = _choice(RATED_BY, allow_none=True)  # None: not recorded (ratings before 0091)
 
 
 class ReferralFieldsSchema(EntityFieldsSchema):

@@ -173,6 +173,8 @@ def _rating_visit(batch, values: dict, goal: Goal) -> dict:
             if visit is None or visit[1] != goal.person_id:
                 raise Rejected("invalid", {"visit_id": ["No visit with this person has this id."]})
             values["visit"] = visit[0]
+    if "rated_by" in values and values["rated_by"] is None:
+        values["rated_by"] = ""  # not recorded: pulled as null, stored as ""
     return values
 
 
