@@ -199,6 +199,8 @@ def bench_http(engine: str, tmp: Path, million: bool):
                     raw = r.raw.read(decode_content=False)
                     size += len(raw)
                     page = json.loads(gzip.decompress(raw) if r.headers.get("Content-Encoding") == "gzip" else raw)
+                    if "changes" not in page:
+                        raise SystemExit(f"pull failed: HTTP {r.status_code} {page}")
                     records += len(page["changes"])
                     cursor = page["cursor"]
                     if not page["more"]:

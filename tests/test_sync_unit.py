@@ -441,3 +441,37 @@ def test_a_returning_persons_old_tombstone_survives_a_page_boundary(worker, coor
     assert ("person", str(person.uuid)) in held
     assert {key for key in held if key[0] == "visit"} == {
         ("visit", str(v.uuid)) for v in Visit.select().where(Visit.deleted == False)}  # noqa: E712
+
+
+@pytest.mark.parametrize("limit", [37, 500])
+def test_many_changes_in_several_tables_page_once_each_on_rev_boundaries(worker, device, limit):
+    """More changes in a table than the pull's first look fetches whole (pull.PROBE): the page's end is found
+    from revs alone, and every record still comes exactly once, each rev on one page only."""
+    from server.sync.pull import PROBE
+
+    people = [person_on_caseload(worker, name=f"P{i}") for i in range(3)]
+    goals = [new_id() for _ in people]
+    apply(worker, device, *[mutation("goal", g, {"person_id": str(p.uuid), "title": "Walk"})
+                            for g, p in zip(goals, people, strict=True)])
+    visits = [(new_id(), people[i % 3]) for i in range(PROBE + 30)]
+    for start in range(0, len(visits), 50):
+        apply(worker, device, *[mutation("visit", vid, visit_fields(p.uuid)) for vid, p in visits[start:start + 50]])
+    ratings = [mutation("goal_progress", new_id(), {"goal_id": goals[i % 3], "rating": i % 11})
+               for i in range(PROBE + 10)]
+    apply(worker, device, *ratings)
+    full = pull(worker, device, 0, 100_000)
+    assert not full["more"]
+    cursor, seen, revs_by_page = 0, [], []
+    while True:
+        page = pull(worker, device, cursor, limit)
+        seen.extend((c["entity"], c["record_id"]) for c in page["changes"])
+        revs_by_page.append({c["rev"] for c in page["changes"]})
+        assert all(c["rev"] <= page["cursor"] for c in page["changes"])
+        cursor = page["cursor"]
+        if not page["more"]:
+            break
+    assert sorted(seen) == sorted((c["entity"], c["record_id"]) for c in full["changes"])
+    assert len(seen) == len(set(seen)) == 3 + 3 + len(visits) + len(ratings)
+    for i, revs in enumerate(revs_by_page):
+        assert not revs & set().union(*revs_by_page[:i])
+    assert cursor == full["cursor"]

@@ -36,6 +36,9 @@ def touch_device(device: Device, synced: bool) -> None:
         values[Device.last_sync_at] = now
     with write_transaction():
         Device.update(values).where(Device.id == device.id).execute()
+    device.last_seen_at = now
+    if synced:
+        device.last_sync_at = now
 
 
 def mark_synced(device: Device) -> None:

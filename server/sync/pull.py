@@ -24,44 +24,61 @@ def pull_changes(user: User, device: Device, cursor: int = 0, limit: int = 500) 
         return {"changes": [], "purge": [], "cursor": cursor, "more": False}
     with database.atomic():  # one read snapshot on SQLite as well
         scope = pull_scope(user, cursor, snapshot)
-        found: list[tuple] = []  # (rev, order, id, source, row)
-        truncated: list[tuple] = []  # (source, kind, highest rev fetched)
-        all_sources = sources()
-        changed = touched([src.model for src in all_sources], cursor, snapshot)
-        for src in all_sources:
-            runs = [("steady", steady_rows(src, scope, cursor, snapshot, limit + 1) if src.model in changed else [])]
-            if scope.joined and src.person_col is not None:
-                runs.append(("joined", joined_rows(src, scope, None, limit + 1)))
-            for kind, rows in runs:
-                for row in rows:
-                    rev = row["vrev"] if kind == "joined" else row["rev"]
-                    found.append((rev, ORDER[src.entity], row["id"], src, row))
-                if len(rows) > limit:
-                    top = rows[-1]["vrev"] if kind == "joined" else rows[-1]["rev"]
-                    truncated.append((src, kind, top))
-        found.sort(key=lambda item: item[:3])
-        if truncated or len(found) > limit:
-            upto = found[limit - 1][0]
-            for src, kind, top in truncated:
-                if top == upto:  # this source may hold more rows at exactly `upto`: fetch them all
-                    seen = {item[2] for item in found if item[3] is src}
-                    rows = (steady_rows(src, scope, upto - 1, upto, None) if kind == "steady"
-                            else joined_rows(src, scope, upto, None))
-                    for row in rows:
-                        if row["id"] not in seen:
-                            found.append((upto, ORDER[src.entity], row["id"], src, row))
-            found.sort(key=lambda item: item[:3])
-            more = bool(truncated) or found[-1][0] > upto
-            page = [item for item in found if item[0] <= upto]
-            # Nothing left beyond this page (one rev's group made it long): the page reaches the snapshot, so
-            # purges after `upto` come with it instead of being skipped by the cursor.
-            next_cursor = upto if more else snapshot
-        else:
-            page, more, next_cursor = found, False, snapshot
+        page, more, next_cursor = _page(scope, cursor, snapshot, limit)
         purge = _purge(scope, next_cursor)
         changes = [wire.change(item[3].entity, item[4], item[0]) for item in page]
     touch_device(device, synced=not more)
     return {"changes": changes, "purge": purge, "cursor": next_cursor, "more": more}
+
+
+# A first look at each changed table fetches this many whole rows: an everyday pull of a few changes is done in
+# one query per table. A table with more (an initial pull) is then looked at by rev alone to find where the page
+# ends, and only the rows up to there are fetched whole: not `limit` rows from every table to keep a few. When
+# more changes were made everywhere since the cursor than `limit` times PROBE_SPAN, the first look is skipped
+# (it would rarely be enough) and every changed table is looked at by rev first.
+PROBE = 100
+PROBE_SPAN = 4
+
+
+def _page(scope: PullScope, cursor: int, snapshot: int, limit: int) -> tuple[list[tuple], bool, int]:
+    """The page after `cursor`: [(rev, order, id, source, row)] sorted, whether there is more, the next cursor."""
+    found: list[tuple] = []  # (rev, order, id, source, row)
+    partial: list[tuple] = []  # (source, revs of its changes, at most limit + 1): rows not fetched yet
+    joined_cut: list[tuple] = []  # (source, highest vrev fetched) of joined histories cut at limit + 1
+    all_sources = sources()
+    changed = touched([src.model for src in all_sources], cursor, snapshot)
+    probe = snapshot - cursor <= limit * PROBE_SPAN
+    for src in all_sources:
+        if src.model in changed:
+            rows = steady_rows(src, scope, cursor, snapshot, PROBE + 1) if probe else None
+            if rows is None or len(rows) > PROBE:
+                partial.append((src, [r["rev"] for r in steady_rows(src, scope, cursor, snapshot, limit + 1, True)]))
+            else:
+                found.extend((row["rev"], ORDER[src.entity], row["id"], src, row) for row in rows)
+        if scope.joined and src.person_col is not None:
+            rows = joined_rows(src, scope, None, limit + 1)
+            found.extend((row["vrev"], ORDER[src.entity], row["id"], src, row) for row in rows)
+            if len(rows) > limit:
+                joined_cut.append((src, rows[-1]["vrev"]))
+    revs = sorted([item[0] for item in found] + [rev for _, src_revs in partial for rev in src_revs])
+    cut = bool(joined_cut) or any(len(src_revs) > limit for _, src_revs in partial)
+    upto = snapshot if not cut and len(revs) <= limit else revs[limit - 1]
+    for src, src_revs in partial:  # every row up to the page's end, however many share its last rev
+        if src_revs and src_revs[0] <= upto:
+            found.extend((row["rev"], ORDER[src.entity], row["id"], src, row)
+                         for row in steady_rows(src, scope, cursor, upto, None))
+    for src, top in joined_cut:
+        if top == upto:  # this history may hold more rows at exactly `upto`: fetch them all
+            seen = {item[2] for item in found if item[3] is src}
+            found.extend((upto, ORDER[src.entity], row["id"], src, row)
+                         for row in joined_rows(src, scope, upto, None) if row["id"] not in seen)
+    found.sort(key=lambda item: item[:3])
+    if upto == snapshot:
+        return found, False, snapshot
+    more = cut or revs[-1] > upto
+    # Nothing left beyond this page (one rev's group made it long): the page reaches the snapshot, so purges
+    # after `upto` come with it instead of being skipped by the cursor.
+    return [item for item in found if item[0] <= upto], more, upto if more else snapshot
 
 
 def _purge(scope: PullScope, upto: int) -> list[dict]:

@@ -5,11 +5,12 @@ with peewee on every pull cost more than running them. Rows come back as dicts o
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import peewee
 
-from ..db import database
+from ..db import database, is_postgres
 from ..models import (
     CaseloadAssignment,
     Conflict,
@@ -118,9 +119,34 @@ def _cached_rows(key: tuple, build, values: dict) -> list[dict]:
             raise RuntimeError("a pull value was inlined into SQL; it cannot be cached")
         entry = _SQL_CACHE[key] = (sql, slots)
     sql, slots = entry
-    cursor = database.execute_sql(sql, [values[name] if name else const for name, const in slots])
+    params = [values[name] if name else const for name, const in slots]
+    if is_postgres():  # uuids, times and dates as PostgreSQL's text, as SQLite gives them: wire reads either
+        cursor = database.cursor()
+        for caster in _text_casters():  # before execute: psycopg2 picks a column's caster when the answer comes
+            psycopg2_extensions().register_type(caster, cursor)
+        with peewee.__exception_wrapper__:  # database errors as peewee's, as execute_sql gives them
+            cursor.execute(sql, params)
+    else:
+        cursor = database.execute_sql(sql, params)
     names = [column[0] for column in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def psycopg2_extensions():
+    import psycopg2.extensions
+
+    return psycopg2.extensions
+
+
+@functools.cache
+def _text_casters() -> tuple:
+    """psycopg2 turns each uuid into a uuid.UUID and each timestamp into a datetime, which the wire form turns
+    straight back into text: half of a big pull's Python time on PostgreSQL. These casters (registered on one
+    cursor at a time) keep PostgreSQL's text."""
+    ext = psycopg2_extensions()
+    return (ext.new_type((2950,), "ALONGSIDE_UUID_TEXT", lambda value, cur: value),
+            ext.new_type((1114,), "ALONGSIDE_TIMESTAMP_TEXT", lambda value, cur: value),
+            ext.new_type((1082,), "ALONGSIDE_DATE_TEXT", lambda value, cur: value))
 
 
 _TOUCHED_SQL: dict = {}
@@ -140,11 +166,14 @@ def touched(models: list, low: int, high: int) -> set:
     return {model for model, hit in zip(models, row, strict=True) if hit}
 
 
-def steady_rows(src: Source, scope: PullScope, low: int, high: int, limit: int | None) -> list[dict]:
-    """Changes in (low, high] to records of people in scope since before the cursor (and resources)."""
+def steady_rows(src: Source, scope: PullScope, low: int, high: int, limit: int | None,
+                revs_only: bool = False) -> list[dict]:
+    """Changes in (low, high] to records of people in scope since before the cursor (and resources).
+    `revs_only`: just each row's rev (a cheap look along the rev index to find where a page ends)."""
 
     def build(v):
-        q = src.select().where((src.model.rev > v["low"]) & (src.model.rev <= v["high"]))
+        q = src.select().select(src.model.rev) if revs_only else src.select()
+        q = q.where((src.model.rev > v["low"]) & (src.model.rev <= v["high"]))
         if src.person_col is not None:
             condition = people_filter(scope.kind, src.person_col(), v.get("scope"), v.get("cursor"))
             if condition is not None:
@@ -161,7 +190,7 @@ def steady_rows(src: Source, scope: PullScope, low: int, high: int, limit: int |
         values["owner"] = scope.user_id
     if limit:
         values["limit"] = limit
-    return _cached_rows(("steady", src.entity, scope.kind, bool(limit)), build, values)
+    return _cached_rows(("steady", src.entity, scope.kind, bool(limit), revs_only), build, values)
 
 
 def joined_rows(src: Source, scope: PullScope, exact: int | None, limit: int | None) -> list[dict]:
