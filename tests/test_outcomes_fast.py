@@ -1,21 +1,24 @@
 """The outcomes report's fast path (one aggregate SQL statement per measure, covering partial indexes of migration
 0093) gives the same numbers as a straightforward computation: every row read into Python, grouped per goal and
-per person, sorted by time then id, the period and the rules applied by hand. A seeded random data set with the
+per person, sorted by time then id, the period and the rules applied by hand; likewise the CHIME spread and the
+referral take-up. A seeded random data set with the
 awkward cases on purpose: ties in time (the id decides), deleted rows, visits without a wellbeing score, scores
 before and after the period, changes of exactly 2 and 3 points, deleted goals, another team. Both engines."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import uuid
 
 import pytest
 
+from server.codes import CHIME
 from server.coordinator.outcomes import IMPROVED_BY, build_outcomes, classify
 from server.coordinator.reports import Scope
 from server.db import database, utcnow, write_transaction
-from server.models import Goal, GoalProgress, Person, Visit
+from server.models import Goal, GoalProgress, Person, Referral, Resource, Visit
 from server.sync.revisions import next_rev
 
 
@@ -37,13 +40,24 @@ def seed(team, other_team, worker, stranger, rng: random.Random) -> dt.datetime:
                                 "deleted": rng.random() < 0.1, "rev": rev}
                                for _ in range(rng.randrange(0, 9))]).execute()
             for g in range(rng.randrange(0, 4)):
+                achieved = rng.random() < 0.4
                 goal = Goal.create(person=person, created_by=author, title=f"G{g}", rev=rev, deleted=rng.random() < 0.1,
-                                   chime_tags=rng.choice(['[]', '["hope"]', '["hope", "meaning"]']))
+                                   chime_tags=rng.choice(['[]', '["hope"]', '["hope", "meaning"]',
+                                                          '["connectedness", "empowerment", "identity"]']),
+                                   created_at=rng.choice(moments), status="achieved" if achieved else "active",
+                                   achieved_at=rng.choice([None, *moments]) if achieved else None,
+                                   updated_at=rng.choice(moments))
                 GoalProgress.insert_many([{"uuid": uuid.uuid4(), "goal": goal.id, "author": author.id,
                                            "rating": rng.choice([0, 1, 3, 4, 6, 7, 10]),
                                            "created_at": rng.choice(moments), "deleted": rng.random() < 0.1,
                                            "rev": rev}
                                           for _ in range(rng.randrange(0, 7))]).execute()
+        resources = [Resource.create(name=f"R{i}", category=c, rev=rev) for i, c in enumerate(["Money", "Social", ""])]
+        Referral.insert_many([{"uuid": uuid.uuid4(), "person": p.id, "resource": rng.choice(resources).id,
+                               "created_by": worker.id, "created_at": rng.choice(moments), "rev": rev,
+                               "status": rng.choice(["suggested", "made", "attended", "not_taken_up"]),
+                               "deleted": rng.random() < 0.1}
+                              for p in people for _ in range(rng.randrange(0, 4))]).execute()
     return now
 
 
@@ -77,7 +91,22 @@ def by_hand(scope: Scope) -> dict:
     well_shares, _ = shares(wellbeing, {pid: pid for pid in people})
     per_goal = sorted((str(goals[gid].uuid), str(people[goals[gid].person_id].uuid), first, latest, result)
                       for gid, first, latest, result in goal_rows)
-    return {"goals": goal_shares, "wellbeing": well_shares, "per_goal": per_goal}
+    chime_set, chime_achieved = dict.fromkeys(CHIME, 0), dict.fromkeys(CHIME, 0)
+    for g in goals.values():
+        for tag in json.loads(g.chime_tags):
+            chime_set[tag] += scope.since <= g.created_at < scope.until
+            achieved_on = g.achieved_at or g.updated_at
+            chime_achieved[tag] += g.status == "achieved" and scope.since <= achieved_on < scope.until
+    referrals: dict = {}
+    for r in Referral.select():
+        if not r.deleted and r.status != "suggested" and in_scope(people[r.person_id]) \
+                and scope.since <= r.created_at < scope.until:
+            made_taken = referrals.setdefault(r.resource.category or "Uncategorised", [0, 0])
+            made_taken[0] += 1
+            made_taken[1] += r.status == "attended"
+    return {"goals": goal_shares, "wellbeing": well_shares, "per_goal": per_goal, "chime_set": chime_set,
+            "chime_achieved": chime_achieved,
+            "referrals": sorted(((c, m, t) for c, (m, t) in referrals.items()), key=lambda r: (-r[1], r[0]))}
 
 
 def figures(shares) -> tuple:
@@ -104,7 +133,10 @@ def test_fast_path_matches_a_straightforward_computation(app, team, other_team, 
             assert sorted((g, p, first, latest, result) for g, p, _tags, first, latest, _change, result
                           in out.per_goal) == expected["per_goal"]
             assert all(change == latest - first for *_, first, latest, change, _r in out.per_goal)
+            assert (out.chime_set, out.chime_achieved) == (expected["chime_set"], expected["chime_achieved"])
+            assert out.referrals == expected["referrals"]
             checked += expected["goals"][0] + expected["wellbeing"][0]
+            assert sum(expected["chime_set"].values()) and expected["referrals"]
         assert checked > 20  # the data set really exercises the rule, not only empty periods
 
 
