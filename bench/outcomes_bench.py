@@ -137,6 +137,26 @@ def seed(n_visits: int, n_ratings: int, n_people: int, n_workers: int, rng: rand
     return {"today": now.date(), "subject": subject_uuid}
 
 
+def keep_postgres(admin_url: str, name: str) -> tuple[str, bool]:
+    """A named PostgreSQL database kept between runs: (its url, whether it already existed)."""
+    import psycopg2
+    from playhouse.db_url import parse
+
+    if not name.replace("_", "").isalnum():
+        raise SystemExit("--keep for PostgreSQL: a database name of letters, digits and _")
+    params = parse(admin_url)
+    conn = psycopg2.connect(**params)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+        exists = cur.fetchone() is not None
+        if not exists:
+            cur.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+    host, port = params.get("host", "127.0.0.1"), params.get("port", 5432)
+    return f"postgresql://{params.get('user', 'postgres')}@{host}:{port}/{name}", exists
+
+
 def timed(client, url: str, runs: int) -> tuple[float, int, int]:
     client.get(url)  # warm: templates compiled, statements prepared
     times = []
@@ -158,7 +178,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=20)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--keep", metavar="PATH",
-                        help="SQLite only: keep the seeded file here and reuse it if it exists")
+                        help="keep the seeded data and reuse it when it exists: for SQLite a file path, for "
+                             "PostgreSQL a database name (its ids go to <tmp>/NAME.json)")
     parser.add_argument("--postgres-url", default=os.environ.get("ALONGSIDE_TEST_POSTGRES_URL",
                                                                 "postgresql://postgres@127.0.0.1:5432/test"))
     args = parser.parse_args()
@@ -170,10 +191,13 @@ def main() -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="alongside-outcomes-bench-"))
     drop = None
-    path = Path(args.keep) if args.keep else workdir / "bench.db"
+    path = Path(args.keep) if args.keep and args.engine == "sqlite" else workdir / "bench.db"
     reuse = args.engine == "sqlite" and path.exists()
     url = f"sqlite:///{path}" if args.engine == "sqlite" else None
-    if url is None:
+    if url is None and args.keep:
+        url, reuse = keep_postgres(args.postgres_url, args.keep)
+        path = Path(tempfile.gettempdir()) / f"{args.keep}.db"  # its sidecar: {name}.json in the temp dir
+    elif url is None:
         url, drop = make_postgres(args.postgres_url)
     try:
         app = create_app({"TESTING": True, "DATABASE_URL": url, "INSTANCE_PATH": str(workdir / "instance"),

@@ -1,12 +1,14 @@
 """Outcomes for a team and period (issue 16): goal-based outcomes (each goal's first and latest rating in the
 period and the change), wellbeing (each person's first and latest 0-10 score), the CHIME spread of goals set
 and achieved, and referrals taken up by category. One rule decides improved / unchanged / worse (RULE), and
-the page states it. Every figure is SQL that reads each goal's or person's first and latest value by index
-seeks, never a pass over a year's visits (bench/outcomes_bench.py: 1,000,000 visits, 200,000 ratings)."""
+the page states it. Every figure is one aggregate SQL statement: each goal's or person's first and latest
+score by two seeks on a covering index, counted and classified in SQL, never a pass over a year's visits and no
+row per goal or person in Python (bench/outcomes_bench.py: 1,000,000 visits, 200,000 ratings)."""
 
 from __future__ import annotations
 
 import json
+import uuid as uuidlib
 from dataclasses import dataclass, field
 
 from peewee import Case, fn
@@ -52,11 +54,19 @@ class Outcomes:
     referrals: list = field(default_factory=list)  # (category, made, taken up)
 
 
-def _first_and_latest(model, owner_col, time_col, value_col, owners, scope: Scope, extra=None) -> list[tuple]:
-    """Per owner (a goal, a person): (owner id, person id, first value, latest value, first id, latest id) of its
-    scores in the period, each by one correlated index seek (no join back: a planner may turn that into a scan).
-    Raw rows: peewee's per-value conversion would cost more than the query on a team's year."""
-    def seek(column, descending: bool):
+# One seek returns a score and its row's id packed in one integer (id * PACK + score + SHIFT), so each owner
+# costs two index seeks (its first and its latest score) and "two or more scores" is "first and latest are
+# different rows". Scores are 0-10 (schemas.py); SHIFT keeps any stored value from -SHIFT to SHIFT-1 exact.
+PACK = 1024
+SHIFT = 512
+
+
+def _scores(model, owner_col, time_col, value_col, owners, scope: Scope, extra=None, columns=()):
+    """A subquery: per owner (a goal, a person) its `oid`, `pid` (its person), `columns` of `owners`, and the
+    packed `first` and `latest` of its scores in the period (NULL when none), each one correlated seek on a
+    covering index (migration 0093). GROUP BY: SQLite would otherwise flatten this into the aggregate around
+    it and run every seek once for each time the outer query names it."""
+    def seek(descending: bool):
         inner = model.alias()
         at = getattr(inner, time_col.name)
         cond = ((getattr(inner, owner_col.name) == owners.c.oid) & (at >= scope.since) & (at < scope.until)
@@ -64,52 +74,74 @@ def _first_and_latest(model, owner_col, time_col, value_col, owners, scope: Scop
         if extra is not None:
             cond &= extra(inner)
         order = [at.desc(), inner.id.desc()] if descending else [at, inner.id]
-        return inner.select(getattr(inner, column)).where(cond).order_by(*order).limit(1)
+        packed = inner.id * PACK + getattr(inner, value_col.name) + SHIFT
+        return inner.select(packed).where(cond).order_by(*order).limit(1)
 
-    value = value_col.name
-    sql, params = (model.select(owners.c.oid, owners.c.pid, seek(value, False), seek(value, True), seek("id", False),
-                                seek("id", True))
-                   .from_(owners)).sql()
-    return model._meta.database.execute_sql(sql, params).fetchall()
+    keys = [owners.c.oid, owners.c.pid, *(getattr(owners.c, name) for name in columns)]
+    return (model.select(*keys, seek(False).alias("first"), seek(True).alias("latest"))
+            .from_(owners).group_by(*keys).alias("scores"))
+
+
+def _value(packed):
+    return packed - packed / PACK * PACK - SHIFT  # integer division on both engines (integer operands)
+
+
+def _shares(model, scores, shares: Shares) -> None:
+    """Fills `shares` from the owners with two or more scores: one aggregate row, no row reaches Python. The
+    "two or more" test is inside each aggregate, not a WHERE: PostgreSQL would push a WHERE into the grouped
+    subquery and run every seek twice."""
+    counted = scores.c.first != scores.c.latest
+    change = _value(scores.c.latest) - _value(scores.c.first)
+
+    def count(condition):
+        return fn.SUM(Case(None, [(condition, 1)], 0))
+
+    row = (model.select(count(counted), fn.COUNT(fn.DISTINCT(Case(None, [(counted, scores.c.pid)], None))),
+                        count(counted & (change >= IMPROVED_BY)), count(counted & (change <= -IMPROVED_BY)))
+           .from_(scores).tuples().first())
+    counted, people, improved, worse = (int(v or 0) for v in row)
+    shares.counted, shares.people, shares.improved, shares.worse = counted, people, improved, worse
+    shares.unchanged = counted - improved - worse
+
+
+def _team_goals(scope: Scope, *columns):
+    return scope.people(Goal.select(Goal.id.alias("oid"), Goal.person.alias("pid"), *columns)
+                        .join(Person, on=(Goal.person == Person.id))
+                        .where(~Goal.deleted)).alias("owners")
 
 
 def goal_outcomes(scope: Scope, out: Outcomes, per_goal: bool = False) -> None:
     """Goals with two or more ratings in the period; with `per_goal`, each one's ids, tags and scores too."""
-    team_goals = scope.people(Goal.select(Goal.id.alias("oid"), Goal.person.alias("pid"))
-                              .join(Person, on=(Goal.person == Person.id))
-                              .where(~Goal.deleted)).alias("owners")
-    scored = {}
-    people = set()
-    for gid, pid, first, latest, first_id, last_id in _first_and_latest(
-            GoalProgress, GoalProgress.goal, GoalProgress.created_at, GoalProgress.rating, team_goals, scope):
-        if first_id is not None and first_id != last_id:
-            scored[gid] = (first, latest)
-            out.goals.add(classify(first, latest))
-            people.add(pid)
-    out.goals.people = len(people)
-    if not per_goal or not scored:
+    _shares(GoalProgress, _scores(GoalProgress, GoalProgress.goal, GoalProgress.created_at, GoalProgress.rating,
+                                  _team_goals(scope), scope), out.goals)
+    if not per_goal or not out.goals.counted:
         return
-    # The team's goals again, filtered here: a list of thousands of ids in SQL (IN ...) is far slower on SQLite.
-    details = scope.people(Goal.select(Goal.id, Goal.uuid, Goal.chime_tags, Person.uuid)
-                           .join(Person, on=(Goal.person == Person.id))
-                           .where(~Goal.deleted)).tuples()
-    for gid, guuid, tags, puuid in details:
-        if gid in scored:
-            first, latest = scored[gid]
-            out.per_goal.append((str(guuid), str(puuid), _tags(tags), first, latest, latest - first,
-                                 classify(first, latest)))
+    owners = _team_goals(scope, Goal.uuid.alias("guuid"), Person.uuid.alias("puuid"), Goal.chime_tags.alias("tags"))
+    scores = _scores(GoalProgress, GoalProgress.goal, GoalProgress.created_at, GoalProgress.rating, owners, scope,
+                     columns=("guuid", "puuid", "tags"))
+    query = (GoalProgress.select(scores.c.guuid, scores.c.puuid, scores.c.tags, _value(scores.c.first),
+                                 _value(scores.c.latest), Case(None, [(scores.c.first != scores.c.latest, 1)], 0))
+             .from_(scores))  # "two or more" as a column, not a WHERE: see _shares
+    sql, params = query.sql()  # raw rows: the CSV's rows are per goal anyway, peewee's conversion is not needed
+    for guuid, puuid, tags, first, latest, counted in GoalProgress._meta.database.execute_sql(sql, params):
+        if not counted:
+            continue
+        out.per_goal.append((_uuid(guuid), _uuid(puuid), _tags(tags), first,
+                             latest, latest - first, classify(first, latest)))
     out.per_goal.sort()
 
 
+def _uuid(raw) -> str:
+    """A raw uuid column as text: psycopg2 gives a UUID, SQLite peewee's 32 hex digits."""
+    return str(raw if isinstance(raw, uuidlib.UUID) else uuidlib.UUID(raw))
+
+
 def wellbeing_outcomes(scope: Scope, out: Outcomes) -> None:
+    """People with two or more wellbeing scores in the period (the partial index of 0093 holds only those)."""
     team_people = scope.people(Person.select(Person.id.alias("oid"), Person.id.alias("pid"))
                                .where(~Person.deleted)).alias("owners")
-    for _pid, _same, first, latest, first_id, last_id in _first_and_latest(
-            Visit, Visit.person, Visit.started_at, Visit.wellbeing, team_people, scope,
-            lambda v: v.wellbeing.is_null(False)):
-        if first_id is not None and first_id != last_id:
-            out.wellbeing.add(classify(first, latest))
-    out.wellbeing.people = out.wellbeing.counted
+    _shares(Visit, _scores(Visit, Visit.person, Visit.started_at, Visit.wellbeing, team_people, scope,
+                           lambda v: v.wellbeing.is_null(False)), out.wellbeing)
 
 
 def _tags(text) -> list[str]:
@@ -121,18 +153,23 @@ def _tags(text) -> list[str]:
 
 
 def chime_spread(scope: Scope, out: Outcomes) -> None:
+    """Goals set and achieved in the period per CHIME tag. Grouped in SQL by the stored tag list (sorted and
+    unique since 0091, so at most 32 groups), each group's tags then counted once: no row per goal in Python
+    and no text search per goal and tag."""
     achieved_on = fn.COALESCE(Goal.achieved_at, Goal.updated_at)
     is_set = (Goal.created_at >= scope.since) & (Goal.created_at < scope.until)
     is_achieved = (Goal.status == "achieved") & (achieved_on >= scope.since) & (achieved_on < scope.until)
-    columns = []
-    for tag in CHIME:
-        has = Goal.chime_tags.contains(f'"{tag}"')
-        columns += [fn.SUM(Case(None, [(is_set & has, 1)], 0)), fn.SUM(Case(None, [(is_achieved & has, 1)], 0))]
-    row = (scope.people(Goal.select(*columns).join(Person, on=(Goal.person == Person.id))
-                        .where(~Goal.deleted & (is_set | is_achieved))).tuples().first()) or ()
-    for i, tag in enumerate(CHIME):
-        out.chime_set[tag] = int(row[2 * i] or 0) if row else 0
-        out.chime_achieved[tag] = int(row[2 * i + 1] or 0) if row else 0
+    rows = (scope.people(Goal.select(Goal.chime_tags, fn.SUM(Case(None, [(is_set, 1)], 0)),
+                                     fn.SUM(Case(None, [(is_achieved, 1)], 0)))
+                         .join(Person, on=(Goal.person == Person.id))
+                         .where(~Goal.deleted & (is_set | is_achieved)))
+            .group_by(Goal.chime_tags).tuples())
+    out.chime_set = dict.fromkeys(CHIME, 0)
+    out.chime_achieved = dict.fromkeys(CHIME, 0)
+    for text, set_count, achieved_count in rows:
+        for tag in set(_tags(text)):
+            out.chime_set[tag] += int(set_count or 0)
+            out.chime_achieved[tag] += int(achieved_count or 0)
 
 
 def referral_take_up(scope: Scope, out: Outcomes) -> None:
