@@ -14,7 +14,7 @@ from .. import db as dbmod
 from .. import notify
 from ..codes import CONCERN_OUTCOMES
 from ..db import database, utcnow, write_transaction
-from ..models import ALERT_KINDS, AuditEvent, StaffAlert, StaffAlertChoice, User, Visit
+from ..models import ALERT_KINDS, AuditEvent, PushSubscription, StaffAlert, StaffAlertChoice, User, Visit
 from . import messages  # noqa: F401 - registers the alert templates
 from .settings import escalate_after
 
@@ -169,30 +169,49 @@ def resolve(alert: StaffAlert, user, *, outcome: str, note: str = "", now: dt.da
                           detail=f"{alert.kind}; outcome {outcome}")
 
 
-def escalate_due(now: dt.datetime | None = None, batch: int = 200) -> int:
+def escalate_due(now: dt.datetime | None = None, batch: int = 500) -> int:
     """Called once per dispatcher pass: alerts nobody acknowledged by their escalate_at go to every coordinator
     of the team and every admin, once (claimed with SKIP LOCKED on PostgreSQL, the write lock on SQLite, and
-    marked escalated_at in the same transaction). Returns how many escalated."""
+    marked escalated_at in the same transaction). A batch costs a handful of queries whatever its size:
+    recipients once per team, subscriptions once, one insert. Returns how many escalated."""
     now = now or utcnow()
     total = 0
     while True:
         with write_transaction():
-            query = (StaffAlert.select()
+            query = (StaffAlert.select(StaffAlert.id, StaffAlert.uuid, StaffAlert.team, StaffAlert.kind,
+                                       StaffAlert.raised_at)
                      .where(StaffAlert.escalated_at.is_null() & (StaffAlert.escalate_at <= now)
                             & StaffAlert.acknowledged_at.is_null() & StaffAlert.resolved_at.is_null())
                      .order_by(StaffAlert.escalate_at, StaffAlert.id)
                      .limit(batch))
             if dbmod.is_postgres():
                 query = query.for_update("FOR UPDATE SKIP LOCKED")
-            due = list(query)
-            for alert in due:
-                marked = (StaffAlert.update(escalated_at=now)
-                          .where((StaffAlert.id == alert.id) & StaffAlert.escalated_at.is_null()).execute())
-                if not marked:
-                    continue
-                waited = max(0, min(100_000, int((now - alert.raised_at).total_seconds() // 60)))
-                _send(alert, "staff_alert_escalated", {"alert_id": alert.uuid, "kind": alert.kind, "minutes": waited},
-                      recipients(alert.team_id, escalation=True), "alert-esc", now)
-                total += 1
+            due = list(query.namedtuples())
+            if due:
+                (StaffAlert.update(escalated_at=now)
+                 .where(StaffAlert.id.in_([a.id for a in due]) & StaffAlert.escalated_at.is_null()).execute())
+                _queue_escalations(due, now)
+            total += len(due)
         if len(due) < batch:
             return total
+
+
+def _queue_escalations(due, now: dt.datetime) -> None:
+    from ..notify.outbox import insert, staff_rows
+
+    people = {team: recipients(team, escalation=True) for team in {a.team for a in due}}
+    user_ids = {u.id for found in people.values() for u, _ in found}
+    subs: dict[int, list[int]] = {}
+    if user_ids:
+        for sub_id, user_id in (PushSubscription.select(PushSubscription.id, PushSubscription.user)
+                                .where(PushSubscription.user.in_(list(user_ids))).tuples()):
+            subs.setdefault(user_id, []).append(sub_id)
+    rows = []
+    for alert in due:
+        waited = max(0, min(100_000, int((now - alert.raised_at).total_seconds() // 60)))
+        values = {"alert_id": alert.uuid, "kind": alert.kind, "minutes": waited}
+        for user, channels in people[alert.team]:
+            rows += staff_rows(user.id, subs.get(user.id, ()), "staff_alert_escalated", values, channels=channels,
+                               due_at=now, urgency="high", source="safety",
+                               dedupe_key=f"alert-esc:{alert.uuid}:{user.id}", now=now)
+    insert(rows)
