@@ -61,6 +61,7 @@ async function visitScreen(ctx, personId, visit) {
 
   const more = h("details", { class: "more", id: "more-details" },
     h("summary", {}, h("span", { class: "more-title", text: "More details" }), h("span", { class: "sub more-sum" })),
+    goals.length ? radios("rated_by", "Who gave the goal ratings?", RATED_BY, ratedBy) : null,
     radios("mode", "How you met", MODES, v.mode || defaults.mode || "01"),
     field("Where", select("location_type", LOCATIONS, place(v.location_type || defaults.location_type))),
     radios("attendance", "Did it happen?", ATTENDANCE, v.attendance || "5"),
@@ -75,8 +76,7 @@ async function visitScreen(ctx, personId, visit) {
     field("When", h("input", { type: "datetime-local", name: "started_at", required: true, value: localInput(start) })),
     chips("duration_minutes", "How long (minutes)", durations.map((d) => [String(d), String(d)]), duration, { id: "duration" }),
     goalRows.length ? h("fieldset", { class: "goals", "aria-describedby": "goals-hint" }, h("legend", { text: "Goals talked about" }),
-      h("p", { class: "hint", id: "goals-hint", text: "Progress 0 (not started) to 10 (done)" }), goalRows,
-      radios("rated_by", "Who gave these ratings?", RATED_BY, ratedBy)) : null,
+      h("p", { class: "hint", id: "goals-hint", text: "Progress 0 (not started) to 10 (done)" }), goalRows) : null,
     field("Notes", h("textarea", { name: "notes", rows: "3", value: v.notes || "" }), { hint: "Optional. Plain facts; the person may read this." }),
     concern, concernWrap,
     more,
@@ -88,7 +88,8 @@ async function visitScreen(ctx, personId, visit) {
     more.querySelector(".more-sum").textContent = [
       word(MODES, chosen(form, "mode")), word(LOCATIONS, formValue(form, "location_type")), word(ATTENDANCE, chosen(form, "attendance")),
       nextValue ? `next visit ${fmtDay(isoWithOffset(nextValue))}` : "no next visit",
-    ].join(" · ");
+      goals.length ? `rated by ${chosen(form, "rated_by") === "together" ? "you together" : "the person"}` : "",
+    ].filter(Boolean).join(" · ");
   };
   form.addEventListener("change", summarise);
   summarise();
