@@ -77,8 +77,7 @@ export async function person(ctx, id) {
     h("div", { class: "actions" },
       h("a", { href: `/app/p/${id}/visit`, class: "btn primary wide", id: "log-visit" }, "Log a visit"),
       h("a", { href: `/app/p/${id}/goal`, class: "btn" }, "New goal"),
-      h("a", { href: `/app/resources?person=${id}`, class: "btn" }, "Refer"),
-      closed ? null : h("a", { href: `/app/p/${id}/close`, class: "btn", id: "close-engagement" }, "Close engagement")),
+      h("a", { href: `/app/resources?person=${id}`, class: "btn" }, "Refer")),
     h("h2", { text: "Goals" }),
     active.length ? h("ul", { class: "list", id: "goals" }, active.map(goalItem)) : h("p", { class: "empty", text: "No active goals yet." }),
     other.length ? h("details", {}, h("summary", { text: `Other goals (${other.length})` }), h("ul", { class: "list" }, other.map(goalItem))) : null,
@@ -91,6 +90,9 @@ export async function person(ctx, id) {
       h("p", { class: "sub", text: `${r.reviewer_name || "Coordinator"}${r.created_at ? `, ${fmtDay(r.created_at)}` : ""}` }),
       h("p", { text: r.comment || "Reviewed" }))))
       : h("p", { class: "empty", text: "No feedback yet." }),
+    closed ? null : h("h2", { text: "Ending the support" }),
+    closed ? null : h("p", { class: "sub", text: "When the time comes, close it together: why it ended and a short summary." }),
+    closed ? null : h("a", { href: `/app/p/${id}/close`, class: "btn wide", id: "close-engagement" }, "Close engagement"),
     reminders);
 }
 

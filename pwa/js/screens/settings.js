@@ -33,7 +33,8 @@ export async function settings(ctx) {
   const out = h("button", { type: "button", class: "btn danger wide", id: "sign-out", onclick: async () => {
     const waiting = (await sync.status());
     if (waiting.unsynced + waiting.rejected) {
-      outMessage.textContent = `You have ${waiting.unsynced + waiting.rejected} things not yet synced. Sync them before signing out, so nothing is lost.`;
+      const n = waiting.unsynced + waiting.rejected;
+      outMessage.textContent = `You have ${n} ${n === 1 ? "thing" : "things"} not yet synced. Sync them before signing out, so nothing is lost.`;
       return;
     }
     if (!navigator.onLine) { outMessage.textContent = "Sign out needs signal, so the server can end your session."; return; }
