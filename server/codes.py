@@ -91,3 +91,8 @@ def current_visit_fields(fields: dict) -> dict:
 CONCERN_WORDS = {"none": "No concern", "low": "Some concern", "high": "Serious concern"}
 CONCERN_OUTCOMES = {"no_action": "No further action", "safeguarding": "Safeguarding referral made",
                     "crisis_team": "Crisis team contacted", "other": "Other"}
+# How an engagement ended (issue 15): chosen when a worker closes it with the person.
+CLOSED_REASONS = {"goals_met": "Goals met", "moved_on": "Moved on", "chose_to_stop": "Chose to stop",
+                  "moved_away": "Moved away", "other": "Other"}
+# Did not attend (server/attendance.py): these count as a missed visit; ATTENDED ends a run of them.
+MISSED = ("3", "7")

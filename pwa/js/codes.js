@@ -37,3 +37,7 @@ export const CONCERN_OUTCOMES = [
   ["no_action", "No further action"], ["safeguarding", "Safeguarding referral made"],
   ["crisis_team", "Crisis team contacted"], ["other", "Other"],
 ];
+// How an engagement ended (server/codes.py CLOSED_REASONS).
+export const CLOSED_REASONS = [
+  ["goals_met", "Goals met"], ["moved_on", "Moved on"], ["chose_to_stop", "Chose to stop"], ["moved_away", "Moved away"], ["other", "Other"],
+];
