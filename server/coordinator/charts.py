@@ -33,7 +33,7 @@ def bar_chart(chart_id: str, title: str, items: list[tuple[str, float]], unit: s
     for i, (label, value) in enumerate(items):
         y = 6 + i * ROW_HEIGHT
         width = round(BAR_AREA * (value / top), 1) if value > 0 else 0
-        short = label if len(label) <= 28 else label[:27] + "…"
+        short = label if len(label) <= 24 else label[:23] + "…"  # 13 px text: 24 characters fit LABEL_WIDTH
         parts.append(f'<text x="{LABEL_WIDTH - 6}" y="{y + 17}" text-anchor="end">{escape(short)}</text>')
         parts.append(f'<rect class="bar" x="{LABEL_WIDTH}" y="{y + 3}" width="{width}" height="{ROW_HEIGHT - 8}" '
                      'fill="#0b5d7a"/>')

@@ -91,6 +91,24 @@ def queue_query(filters: dict):
     return query.order_by(Visit.started_at.desc(), Visit.id.desc())
 
 
+CONCERN_WORDS = {"any": "any concern", "high": "serious concern", "low": "some concern", "none": "no concern"}
+
+
+def filter_summary(filters: dict, workers_: list, people_: list) -> list[str]:
+    """The filters in force, in words, for the closed disclosure's summary."""
+    words = [name for uuid, name in workers_ if uuid == filters["worker"]]
+    words += [name for uuid, name in people_ if uuid == filters["person"]]
+    if filters["from"]:
+        words.append(f"from {filters['from']:%d %b %Y}")
+    if filters["to"]:
+        words.append(f"to {filters['to']:%d %b %Y}")
+    if filters["concern"]:
+        words.append(CONCERN_WORDS[filters["concern"]])
+    if filters["unreviewed"]:
+        words.append("not yet reviewed")
+    return words
+
+
 WINDOWS_DAYS = (14, 60, 240, None)
 
 
@@ -117,12 +135,14 @@ def review_queue():
     with write_transaction():  # names with concern levels: one person's when filtered to them
         audit("visit.list", "person" if filters["person"] else "visit", filters["person"] or "",
               detail=f"review queue, page {page}, {min(len(rows), PAGE_SIZE)} visits")
+    worker_choices = list(workers().select(User.uuid, User.name).tuples())
+    people_choices = list(people().select(Person.uuid, Person.display_name).order_by(Person.display_name)
+                          .limit(2000).tuples())
     return render_template(
         "coordinator/review_queue.html",
         visits=rows[:PAGE_SIZE], more=more, page=page, filters=filters,
-        workers=list(workers().select(User.uuid, User.name).tuples()),
-        people=list(people().select(Person.uuid, Person.display_name).order_by(Person.display_name).limit(2000)
-                    .tuples()),
+        workers=worker_choices, people=people_choices,
+        filter_summary=filter_summary(filters, worker_choices, people_choices),
         modes=VISIT_MODES, attendance=VISIT_ATTENDANCE,
         args=link_args(request.args),
     )
