@@ -84,3 +84,9 @@ def current_visit_fields(fields: dict) -> dict:
     if type(old) is str and old in LEGACY_LOCATIONS:
         return {**fields, "location_type": LEGACY_LOCATIONS[old]}
     return fields
+
+# How an engagement ended (issue 15): chosen when a worker closes it with the person.
+CLOSED_REASONS = {"goals_met": "Goals met", "moved_on": "Moved on", "chose_to_stop": "Chose to stop",
+                  "moved_away": "Moved away", "other": "Other"}
+# Did not attend (server/attendance.py): these count as a missed visit; ATTENDED ends a run of them.
+MISSED = ("3", "7")

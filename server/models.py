@@ -126,6 +126,13 @@ class Person(SyncedModel):
     quiet_hours_start = CharField(max_length=5, null=True)  # "21:00" local; null = organisation default
     quiet_hours_end = CharField(max_length=5, null=True)
     field_revs = TextField(default="{}")  # sync: JSON {field: [rev, device_id, user_id]} of each field's last change
+    # Endings and handovers (0080): closed with a reason (codes.CLOSED_REASONS) and a summary written with the
+    # person; a coordinator's handover note for the next worker; the did-not-attend count (server/attendance.py).
+    closed_at = DateField(null=True)
+    closed_reason = CharField(max_length=20, default="")
+    ending_summary = TextField(default="")
+    handover_note = TextField(default="")
+    missed_in_a_row = IntegerField(default=0)
 
     class Meta:
         indexes = ((("team", "status"), False),)
@@ -255,6 +262,11 @@ class Visit(SyncedModel):
     concern_ack_at = DateTimeField(null=True)
     concern_ack_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
     concern_ack_note = TextField(default="")
+    # Correcting mistakes (0080): voided by its author with a reason (a tombstone that stays visible, out of
+    # reports); edited_at is the author's last edit, so an edit after review shows as changed since review.
+    voided_at = DateTimeField(null=True)
+    voided_reason = TextField(default="")
+    edited_at = DateTimeField(null=True)
 
     class Meta:
         indexes = (

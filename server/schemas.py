@@ -9,7 +9,7 @@ import datetime as dt
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from .codes import CHIME, RATED_BY
+from .codes import CHIME, CLOSED_REASONS, RATED_BY
 from .models import (
     CONCERN_LEVELS,
     GOAL_STATUSES,
@@ -35,6 +35,26 @@ class UtcDateTime(fields.AwareDateTime):
         if not dt.datetime(1900, 1, 2, tzinfo=dt.UTC) <= result <= dt.datetime(2200, 1, 1, tzinfo=dt.UTC):
             raise ValidationError("Must be between the years 1900 and 2200.")
         return result.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+class NearDateTime(UtcDateTime):
+    """A time at most `max_ahead` from now (issue 15 guards): a visit logged for 2031 is a typing slip. The rules
+    document publishes the bound as maxAheadSeconds, so the phone refuses it before saving."""
+
+    def __init__(self, *, max_ahead: dt.timedelta, message: str, **kwargs):
+        super().__init__(**kwargs)
+        self.max_ahead = max_ahead
+        self.ahead_message = message
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        result = super()._deserialize(value, attr, data, **kwargs)
+        if result > dt.datetime.now(dt.UTC).replace(tzinfo=None) + self.max_ahead:
+            raise ValidationError(self.ahead_message)
+        return result
+
+
+VISIT_AHEAD = dt.timedelta(hours=24)
+NEXT_VISIT_AHEAD = dt.timedelta(days=731)
 
 
 class BoundedDate(fields.Date):
@@ -83,11 +103,15 @@ class PersonFieldsSchema(EntityFieldsSchema):
     engagement_start = BoundedDate(allow_none=True)
     planned_end = BoundedDate(allow_none=True)
     status = _choice(PERSON_STATUSES)
+    closed_at = BoundedDate(allow_none=True)  # an engagement's end (issue 15), with its reason and summary
+    closed_reason = _choice(("", *CLOSED_REASONS))
+    ending_summary = _text(2000)
 
 
 class VisitFieldsSchema(EntityFieldsSchema):
     person_id = fields.UUID(required=True)
-    started_at = UtcDateTime(required=True)
+    started_at = NearDateTime(required=True, max_ahead=VISIT_AHEAD,
+                              message="A visit cannot be logged more than a day ahead. Check the date.")
     duration_minutes = fields.Integer(strict=True, validate=validate.Range(min=0, max=24 * 60))
     mode = _choice(VISIT_MODES)
     location_type = _choice(VISIT_LOCATIONS)
@@ -98,7 +122,9 @@ class VisitFieldsSchema(EntityFieldsSchema):
     wellbeing = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=0, max=10))
     concern = _choice(CONCERN_LEVELS)
     concern_notes = _text(NOTE)
-    next_visit_at = UtcDateTime(allow_none=True)
+    next_visit_at = NearDateTime(allow_none=True, max_ahead=NEXT_VISIT_AHEAD,
+                                 message="The next visit must be within two years.")
+    voided_reason = _text(500)  # set by the author to void the visit (the server stamps voided_at)
 
 
 class GoalFieldsSchema(EntityFieldsSchema):
@@ -183,6 +209,18 @@ _PULLED_EXTRA: dict[str, dict] = {
                  "won_by": fields.String(allow_none=True), "created_at": fields.AwareDateTime(),
                  "resolution": fields.String(allow_none=True)},
 }
+# Issue 15 (contract C): shown, never written by a device.
+READ_ONLY_FIELDS["person"].update({
+    "handover_note": "A coordinator writes the handover note when they reassign someone.",
+    "missed_in_a_row": "Counted by the server from the visits.",
+})
+READ_ONLY_FIELDS["visit"].update({
+    "voided_at": "Set by the server when the visit is voided (send voided_reason).",
+    "changed_since_review": "Worked out by the server.",
+})
+_PULLED_EXTRA["person"].update({"handover_note": fields.String(), "missed_in_a_row": fields.Integer()})
+_PULLED_EXTRA["visit"].update({"voided_at": fields.AwareDateTime(allow_none=True),
+                               "changed_since_review": fields.Boolean()})
 WRITE_ONLY_ENTITIES = ("conflict",)  # a conflict is resolved with {"action"}; what it pulls is another shape
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ..models import Person, Visit
+from ..visit_state import needs_review
 from .access import people, today_local, visits
 from .concerns import open_concern_count
 
@@ -13,7 +14,7 @@ def summary() -> dict:
     today = today_local()
     week_ago = dt.datetime.combine(today - dt.timedelta(days=7), dt.time.min)
     return {
-        "unreviewed": visits().where(Visit.reviewed_at.is_null()).count(),
+        "unreviewed": visits().where(needs_review()).count(),
         "this_week": visits().where(Visit.started_at >= week_ago).count(),
         "concerns": open_concern_count(),
         "to_confirm": people().where(Person.added_in_field & Person.confirmed_at.is_null()).count(),

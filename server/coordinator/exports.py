@@ -18,6 +18,7 @@ from ..db import database
 from ..local_time import LocalTimes
 from ..models import VISIT_ATTENDANCE, VISIT_LOCATIONS, VISIT_MODES, Goal, Person, Referral, Resource, User, Visit
 from ..sync.wire import uuid_str
+from ..visit_state import counted
 from . import bp, mhsds
 from .access import as_datetime, audit
 from .reports import report_scope
@@ -122,7 +123,7 @@ def _visit_rows(scope):
                                       Visit.group_session, Visit.wellbeing, Visit.concern, Visit.concern_ack_at,
                                       Visit.reviewed_at, Visit.goal_ids, Visit.person)
                          .join(Person, on=(Visit.person == Person.id))
-                         .where(~Visit.deleted)))  # the period is keyset()'s: one range, so the index seeks
+                         .where(counted())))  # the period is keyset()'s: one range, so the index seeks
 
 
 def _filename(kind: str, scope) -> str:

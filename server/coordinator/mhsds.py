@@ -9,6 +9,7 @@ from peewee import fn
 
 from ..codes import ATTENDED, FOLLOW_UP, INITIAL
 from ..models import Person, Team, Visit
+from ..visit_state import counted
 
 COLUMNS = [
     ("ServiceRequestId", "The person's engagement with the service: their id and the date it began "
@@ -44,7 +45,7 @@ class ReturnContext:
             self.people[pid] = (request_id, teams.get(team_id, ""))
         self.first = dict(Visit.select(Visit.person, fn.MIN(Visit.started_at))
                           .where(Visit.person.in_(person_ids_query) & Visit.attendance.in_(ATTENDED)
-                                 & ~Visit.deleted)
+                                 & counted())
                           .group_by(Visit.person).tuples())
         self.site = current_app.config["ALONGSIDE"].MHSDS_SITE_ID
         self.org = current_app.config["ALONGSIDE"].MHSDS_ORG_ID

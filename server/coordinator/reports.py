@@ -12,6 +12,7 @@ from peewee import Case, Window, fn
 from .. import db as dbmod
 from ..codes import ATTENDED
 from ..models import VISIT_ATTENDANCE, VISIT_MODES, Goal, GoalProgress, Person, Referral, Resource, User, Visit
+from ..visit_state import counted
 from . import bp
 from .access import (
     BadInput,
@@ -106,7 +107,7 @@ def _visits(scope: Scope, *columns):
     both engines read visits through the covering (person, started_at, ...) index: a team's year, not
     everyone's, and never a table lookup."""
     query = (Visit.select(*columns)
-             .where((Visit.started_at >= scope.since) & (Visit.started_at < scope.until) & ~Visit.deleted))
+             .where((Visit.started_at >= scope.since) & (Visit.started_at < scope.until) & counted()))
     # Every team (admin) goes through the people too: the covering index then serves every report query.
     query = query.where(Visit.person.in_(scope.people(Person.select(Person.id))))
     return query

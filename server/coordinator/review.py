@@ -25,6 +25,7 @@ from ..models import (
 )
 from ..security import safe_next
 from ..sync.revisions import next_rev, stamp_new, stamp_values
+from ..visit_state import needs_review
 from . import bp
 from .access import (
     BadInput,
@@ -87,7 +88,7 @@ def queue_query(filters: dict):
     elif filters["concern"]:
         query = query.where(Visit.concern == filters["concern"])
     if filters["unreviewed"]:
-        query = query.where(Visit.reviewed_at.is_null())
+        query = query.where(needs_review())
     return query.order_by(Visit.started_at.desc(), Visit.id.desc())
 
 

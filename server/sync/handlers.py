@@ -17,7 +17,7 @@ from ..models import CaseloadAssignment, Conflict, Goal, GoalProgress, Person, R
 from .bulk import NewVisitRef, defaults
 from .envelope import Mutation
 from .errors import NO_SUCH_GOAL, Rejected
-from .revisions import field_stamps, next_rev, stamp_author, stamp_change
+from .revisions import field_stamps, next_rev, stamp_author, stamp_change, stamp_values
 from .rules import FIELD_SCHEMAS
 from .wire import goal_fields, person_fields, referral_fields, visit_fields
 from .writes import Outcome, attr, create, delete, keep_conflict, public, write
@@ -62,7 +62,16 @@ def apply_person(batch, m: Mutation) -> Outcome:
         return Outcome("applied", record.rev)
     current = person_fields(record.__data__)
     values = batch.load_fields(m, current, new=False)
-    return write(batch, m, record, record, values, public(values), current)
+    return write(batch, m, record, record, _person_ending(record, values), public(values), current)
+
+
+def _person_ending(record: Person, values: dict) -> dict:
+    """Closing an engagement with a reason (issue 15) closes the person and dates it today unless dated."""
+    if values.get("closed_reason"):
+        values.setdefault("status", "closed")
+        if record.closed_at is None and values.get("closed_at") is None:
+            values["closed_at"] = utcnow().date()
+    return values
 
 
 def apply_visit(batch, m: Mutation) -> Outcome:
@@ -75,6 +84,8 @@ def apply_visit(batch, m: Mutation) -> Outcome:
         row = dict(_VISIT_DEFAULTS)
         row.update(_visit_values(values))
         now = utcnow()
+        if row.get("voided_reason"):  # logged and voided before it ever synced: still kept, as voided
+            row["voided_at"] = now
         row.update(uuid=m.record_id, created_at=now, updated_at=now, person=person.id, author=batch.user.id)
         batch.new_visit(m.record_id, person.id)
         return Outcome("applied", batch.deferred.add(Visit, row))
@@ -89,9 +100,23 @@ def apply_visit(batch, m: Mutation) -> Outcome:
         current = visit_fields(record.__data__ | {"p_uuid": person.uuid, "a_uuid": batch.user.uuid})
         values = batch.load_fields(m, current, new=False)
         _same_parent(values, "person_id", person.uuid, "A visit cannot move to another person.")
-        outcome = write(batch, m, record, person, _visit_values(values), {}, {})
+        outcome = write(batch, m, record, person, _visit_edit(record, _visit_values(values)), {}, {})
     batch.visit_people.add(person.id)  # reminders follow the person's next visit
     return outcome
+
+
+def _visit_edit(record: Visit, values: dict) -> dict:
+    """An author's edit (issue 15): voiding stamps voided_at (a voided visit stays voided), and any real change
+    stamps edited_at, so a visit edited after its review shows as changed since review."""
+    if "voided_reason" in values:
+        reason = values["voided_reason"]
+        if record.voided_at is not None and not reason:
+            raise Rejected("invalid", {"voided_reason": ["A voided visit stays voided; log a new visit instead."]})
+        if reason and record.voided_at is None:
+            values["voided_at"] = utcnow()
+    if any(record.__data__.get(name) != value for name, value in values.items()):
+        values["edited_at"] = utcnow()
+    return values
 
 
 def _visit_values(values: dict) -> dict:
@@ -143,6 +168,7 @@ def apply_goal_progress(batch, m: Mutation) -> Outcome:
         row.update(values)
         now = utcnow()
         row.update(uuid=m.record_id, created_at=now, updated_at=now, goal=goal.id, author=batch.user.id)
+        _rating_changed_visit(row.get("visit"))
         return Outcome("applied", batch.deferred.add(GoalProgress, row))
     goal = Goal.get_by_id(record.goal_id)
     person = batch.person_by_id(goal.person_id)
@@ -159,7 +185,17 @@ def apply_goal_progress(batch, m: Mutation) -> Outcome:
     if isinstance(values.get("visit"), NewVisitRef):
         batch.deferred.flush()
         values["visit"] = Visit.get(Visit.uuid == values["visit"].uuid).id
+    _rating_changed_visit(record.visit_id)
     return write(batch, m, record, person, values, {}, {})
+
+
+def _rating_changed_visit(visit_id) -> None:
+    """A rating of a reviewed visit changed: the visit is changed since review too (its ratings are part of it)."""
+    if type(visit_id) is not int:
+        return  # no visit, or one new in this batch
+    visit = Visit.get_or_none((Visit.id == visit_id) & Visit.reviewed_at.is_null(False))
+    if visit is not None:
+        Visit.update(edited_at=utcnow(), **stamp_values(visit, ())).where(Visit.id == visit_id).execute()
 
 
 def _rating_visit(batch, values: dict, goal: Goal) -> dict:

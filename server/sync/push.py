@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import peewee
 from marshmallow import ValidationError
 
+from .. import attendance
 from ..codes import current_visit_fields
 from ..db import database, utcnow, write_transaction
 from ..models import AppliedMutation, Device, Goal, Person, User, Visit
@@ -321,3 +322,4 @@ class Batch:
         # Reminders follow each person's next visit. Any visit written here took a rev, so the counter lock is
         # held: reminder_schedule relies on that.
         reminder_schedule.visits_changed(self.visit_people)
+        attendance.refresh(self.visit_people)  # the did-not-attend count follows the visits (issue 15)

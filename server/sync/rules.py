@@ -16,7 +16,7 @@ import uuid as uuidlib
 
 from marshmallow import fields, validate
 
-from ..schemas import FIELD_SCHEMAS, READ_ONLY_FIELDS, BoundedDate, Text, UtcDateTime
+from ..schemas import FIELD_SCHEMAS, READ_ONLY_FIELDS, BoundedDate, NearDateTime, Text, UtcDateTime
 
 _UNSURE = object()
 _UTC = dt.UTC
@@ -24,6 +24,7 @@ _DT_MIN = dt.datetime(1900, 1, 2, tzinfo=_UTC)
 _DT_MAX = dt.datetime(2200, 1, 1, tzinfo=_UTC)
 _DATE_MIN = dt.date(1900, 1, 1)
 _DATE_MAX = dt.date(2200, 1, 1)
+_MARGIN = dt.timedelta(minutes=1)
 
 
 def _rule(f: fields.Field) -> dict:
@@ -32,6 +33,8 @@ def _rule(f: fields.Field) -> dict:
         out = {"type": "list", "items": _rule(f.inner)["type"]}
     elif isinstance(f, UtcDateTime):
         out = {"type": "datetime", "min": _DT_MIN.isoformat(), "max": _DT_MAX.isoformat()}
+        if isinstance(f, NearDateTime):  # at most this far ahead of now (issue 15 guards)
+            out["maxAheadSeconds"] = int(f.max_ahead.total_seconds())
     elif isinstance(f, BoundedDate):
         out = {"type": "date", "min": _DATE_MIN.isoformat(), "max": _DATE_MAX.isoformat()}
     elif isinstance(f, fields.UUID):
@@ -145,6 +148,9 @@ def _list(rule):
 
 
 def _datetime(rule):
+    ahead = rule.get("maxAheadSeconds")
+    ahead = dt.timedelta(seconds=ahead) if ahead is not None else None
+
     def check(v):
         if type(v) is not str:
             return _UNSURE
@@ -154,6 +160,8 @@ def _datetime(rule):
             return _UNSURE
         if value.tzinfo is None or value.utcoffset() is None or not _DT_MIN <= value <= _DT_MAX:
             return _UNSURE
+        if ahead is not None and value > dt.datetime.now(_UTC) + ahead - _MARGIN:
+            return _UNSURE  # near the bound: marshmallow decides, a moment later
         return value.astimezone(_UTC).replace(tzinfo=None)
     return check
 

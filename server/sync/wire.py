@@ -54,6 +54,11 @@ def person_fields(r: dict) -> dict:
         "reminders_opt_in": bool(r["reminders_opt_in"]),
         "added_in_field": bool(r["added_in_field"]),
         "confirmed": r["confirmed_at"] is not None,
+        "closed_at": iso_date(r["closed_at"]),
+        "closed_reason": r["closed_reason"],
+        "ending_summary": r["ending_summary"],
+        "handover_note": r["handover_note"],
+        "missed_in_a_row": r["missed_in_a_row"],
     }
 
 
@@ -75,7 +80,20 @@ def visit_fields(r: dict) -> dict:
         "next_visit_at": iso_dt(r["next_visit_at"]),
         "reviewed": r["reviewed_at"] is not None,
         "concern_acknowledged": r["concern_ack_at"] is not None,
+        "voided_reason": r["voided_reason"],
+        "voided_at": iso_dt(r["voided_at"]),
+        "changed_since_review": changed_since_review(r["edited_at"], r["reviewed_at"]),
     }
+
+
+def changed_since_review(edited_at, reviewed_at) -> bool:
+    """The author edited a visit after it was reviewed (issue 15). Raw SQLite rows hold both as text of one
+    format, which compares as the times do."""
+    if edited_at is None or reviewed_at is None:
+        return False
+    if type(edited_at) is not type(reviewed_at):
+        edited_at, reviewed_at = str(edited_at), str(reviewed_at)
+    return edited_at > reviewed_at
 
 
 def goal_fields(r: dict) -> dict:
