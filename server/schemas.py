@@ -218,6 +218,8 @@ READ_ONLY_FIELDS["visit"].update({
     "voided_at": "Set by the server when the visit is voided (send voided_reason).",
     "changed_since_review": "Worked out by the server.",
 })
+READ_ONLY_FIELDS["goal_progress"]["created_at"] = "Set by the server when the rating arrives."
+_PULLED_EXTRA["goal_progress"]["created_at"] = fields.AwareDateTime()
 _PULLED_EXTRA["person"].update({"handover_note": fields.String(), "missed_in_a_row": fields.Integer()})
 _PULLED_EXTRA["visit"].update({"voided_at": fields.AwareDateTime(allow_none=True),
                                "changed_since_review": fields.Boolean()})

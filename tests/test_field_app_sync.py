@@ -98,6 +98,8 @@ def test_rating_outside_a_visit_syncs(client, worker):
                 mutation("goal_progress", rid, {"goal_id": gid, "visit_id": None, "rating": 7, "rated_by": "person"})])
     row = GoalProgress.get(GoalProgress.uuid == rid)
     assert row.visit_id is None and row.rating == 7 and row.goal_id == Goal.get(Goal.uuid == gid).id
+    pulled = _pulled(phone, "goal_progress", rid)
+    assert pulled["visit_id"] is None and pulled["created_at"].startswith(str(row.created_at.date()))
 
 
 def test_close_an_engagement_with_a_reason_and_summary(client, worker):

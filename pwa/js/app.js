@@ -5,7 +5,7 @@ import * as sync from "./sync.js";
 import * as vault from "./vault.js";
 import * as lockScreens from "./screens/lock.js";
 import { setCsrf } from "./api.js";
-import { h, toast } from "./ui.js";
+import { h, hideToast, toast } from "./ui.js";
 import * as banners from "./banners.js";
 import * as signInScreen from "./screens/sign-in.js";
 import * as caseloadScreen from "./screens/caseload.js";
@@ -23,6 +23,10 @@ const lazy = {
   diary: () => import("./screens/diary.js"),
   sync: () => import("./screens/sync.js"),
   settings: () => import("./screens/settings.js"),
+  personForm: () => import("./screens/person-form.js"),
+  voidVisit: () => import("./screens/visit-void.js"),
+  rateGoal: () => import("./screens/goal-rating.js"),
+  ending: () => import("./screens/ending.js"),
 };
 
 // [pattern, loader, screen name, live (safe to redraw when data arrives), tab]
@@ -39,6 +43,10 @@ const ROUTES = [
   [/^\/app\/diary$/, lazy.diary, "diary", true, "diary"],
   [/^\/app\/(sync|conflicts)$/, lazy.sync, "syncScreen", true, "sync"],
   [/^\/app\/settings$/, lazy.settings, "settings", false, "settings"],
+  [/^\/app\/people\/new$/, lazy.personForm, "personForm", false, "caseload"],
+  [/^\/app\/v\/([^/]+)\/void$/, lazy.voidVisit, "voidVisit", false, "caseload"],
+  [/^\/app\/g\/([^/]+)\/rate$/, lazy.rateGoal, "rateGoal", false, "caseload"],
+  [/^\/app\/p\/([^/]+)\/close$/, lazy.ending, "closeEngagement", false, "caseload"],
 ];
 
 let current = { live: false };
@@ -188,6 +196,7 @@ async function render({ focus = false } = {}) {
 
 function mount(view, focus) {
   main.replaceChildren(view);
+  lastTouch = 0; // a new screen: nothing on it has been touched yet
   if (focus) {
     const heading = main.querySelector("h1");
     (heading || main).setAttribute("tabindex", "-1");
@@ -202,9 +211,10 @@ document.addEventListener("click", (event) => {
   const url = new URL(a.href, location.href);
   if (url.origin !== location.origin || !url.pathname.startsWith("/app/") || url.pathname.includes(".")) return;
   event.preventDefault();
+  hideToast(); // the worker moved on: the last toast has been seen
   navigate(url.pathname + url.search);
 });
-window.addEventListener("popstate", () => render({ focus: true }));
+window.addEventListener("popstate", () => { hideToast(); render({ focus: true }); });
 
 // --- status line and banners (banners.js) ----------------------------------------------------------------
 
@@ -217,7 +227,11 @@ window.addEventListener("online", () => showStatus());
 // a few seconds of a tap or key press (a redraw then waits).
 let lastTouch = 0;
 let redrawTimer = null;
-for (const type of ["pointerdown", "keydown"]) document.addEventListener(type, () => { lastTouch = Date.now(); }, true);
+// Only touches on the screen shown now count (mount() starts it afresh): signing in and typing a PIN are not work
+// a redraw could disturb (they held the first caseload back for seconds, although the pull had finished).
+for (const type of ["pointerdown", "keydown"]) {
+  document.addEventListener(type, (event) => { if (main.contains(event.target)) lastTouch = Date.now(); }, true);
+}
 function redraw() {
   if (!current.live || !vault.isUnlocked()) return;
   const typing = main.contains(document.activeElement) && /^(INPUT|SELECT|TEXTAREA)$/.test(document.activeElement.tagName);

@@ -32,3 +32,7 @@ export function word(list, code) {
   const hit = list.find(([c]) => c === code);
   return hit ? hit[1] : code || "";
 }
+// How an engagement ended (server/codes.py CLOSED_REASONS).
+export const CLOSED_REASONS = [
+  ["goals_met", "Goals met"], ["moved_on", "Moved on"], ["chose_to_stop", "Chose to stop"], ["moved_away", "Moved away"], ["other", "Other"],
+];

@@ -38,8 +38,9 @@ const CLEAR = { // the fields each store keeps readable beside {iv, ct}
   reviews: ["visit_id"], conflicts: ["person_id"],
 };
 const PEOPLE_LIST = "people_list"; // one sealed list of who is on the caseload: one decrypt opens the caseload
-const SEALED_META = new Set(["visit_defaults", PEOPLE_LIST]); // meta that says something about a person or a visit
-const LIST_FIELDS = ["id", "display_name", "status", "deleted", "rev", "_sync"];
+const SEALED_META = new Set(["visit_defaults", PEOPLE_LIST, "handovers_seen"]); // meta that says something about a person or a visit
+const LIST_FIELDS = ["id", "display_name", "status", "deleted", "rev", "_sync",
+  "added_in_field", "confirmed", "_added_here", "missed_in_a_row", "handover_note"]; // issue 15: the caseload's flags
 function listEntry(person) {
   const entry = {};
   for (const f of LIST_FIELDS) if (person[f] !== undefined) entry[f] = person[f];

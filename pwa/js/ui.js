@@ -92,11 +92,14 @@ export function isoWithOffset(localValue) {
   return `${localInput(d)}:00${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
 }
 
-let toastTimer = null;
+// The toast: a status line in the page's flow under the header, so it never covers a control (issue 15). It stays
+// until the worker moves to another screen (hideToast), so there is no timer to read it against.
 export function toast(message) {
   const el = document.getElementById("toast");
   el.textContent = message;
   el.hidden = false;
-  clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => { el.hidden = true; }, 4000);
+}
+export function hideToast() {
+  const el = document.getElementById("toast");
+  if (el) { el.hidden = true; el.textContent = ""; }
 }

@@ -118,6 +118,7 @@ def goal_progress_fields(r: dict) -> dict:
         "rating": r["rating"],
         "note": r["note"],
         "rated_by": r.get("rated_by") or None,
+        "created_at": iso_dt(r["created_at"]),  # when it was given: a rating outside a visit has no other time
     }
 
 

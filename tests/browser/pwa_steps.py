@@ -96,11 +96,16 @@ def add_goal(page, title, area="Home"):
     page.wait_for_selector(f"#goals :text('{title}')")
 
 
+def rate(page, goal_title, rating):
+    """Tap a goal's rating chip (one tap: the chips are radio buttons in a group named by the goal)."""
+    page.get_by_role("group", name=goal_title, exact=True).locator(f"label.chip:has(input[value='{rating}'])").click()
+
+
 def log_visit(page, ratings=None, notes="Went for a walk.", concern=None):
     page.click("#log-visit")
     page.wait_for_selector("h1:text-is('Log a visit')")
     for goal_title, rating in (ratings or {}).items():
-        page.get_by_label(goal_title).select_option(str(rating))
+        rate(page, goal_title, rating)
     page.fill("textarea[name=notes]", notes)
     if concern:
         page.check(f"input[name=concern][value={concern}]")

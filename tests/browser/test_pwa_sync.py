@@ -282,7 +282,7 @@ def test_sign_out_refuses_to_discard_unsynced_work(live_server, field, browser_c
     log_visit(page, notes="Offline visit")
     page.click("#tabs a:text('Settings')")
     page.click("#sign-out")
-    page.wait_for_selector("#settings-message:has-text('not yet synced')")
+    page.wait_for_selector("#sign-out-message:has-text('not yet synced')")
     assert page.locator("h1").inner_text() == "Settings"
 
     go_online(browser_context)

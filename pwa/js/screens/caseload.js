@@ -2,6 +2,7 @@
 // searchable by name. Reads only the sealed people list and the visits' clear times (one decrypt).
 import * as store from "../db.js";
 import { h, field, fmtWhen } from "../ui.js";
+import { FLAG_AT, unseenHandovers, waiting, WAITING_WORDS } from "../person-extras.js";
 
 const PAGE = 100;
 
@@ -40,8 +41,13 @@ export async function caseload(ctx, _params) {
   const count = h("p", { class: "hint", "aria-live": "polite" });
   more.addEventListener("click", () => { limit += PAGE; draw(); });
   draw();
+  const handovers = await unseenHandovers(active);
   return h("section", { class: "caseload" },
     h("h1", { text: "Caseload" }),
+    handovers.length ? h("div", { class: "banner", id: "handover-notice" },
+      h("p", { text: "Your coordinator left a handover note for:" }),
+      h("ul", { class: "plain" }, handovers.map((p) => h("li", {}, h("a", { href: `/app/p/${p.id}`, class: "inline-target", text: p.display_name || "(no name)" }))))) : null,
+    h("div", { class: "actions" }, h("a", { href: "/app/people/new", class: "btn", id: "add-person" }, "Add a person")),
     field("Search your caseload", search),
     count,
     active.length ? list : h("p", { class: "empty", text: "Nobody on your caseload yet. A coordinator assigns people; they appear after the next sync." }),
@@ -52,5 +58,7 @@ function personRow(p, nextVisit) {
   return h("li", {}, h("a", { href: `/app/p/${p.id}`, class: "row" },
     h("span", { class: "name", text: p.display_name || "(no name)" }),
     h("span", { class: "sub", text: nextVisit ? `Next visit ${fmtWhen(nextVisit.next_visit_at)}` : "No visit planned" }),
-    p.status === "paused" ? h("span", { class: "badge b-wait", text: "Paused" }) : null));
+    p.status === "paused" ? h("span", { class: "badge b-wait", text: "Paused" }) : null,
+    waiting(p) ? h("span", { class: "badge b-wait", text: WAITING_WORDS }) : null,
+    (p.missed_in_a_row || 0) >= FLAG_AT ? h("span", { class: "badge b-bad flag-missed", text: `Missed ${p.missed_in_a_row} in a row: try another way to reach them` }) : null));
 }

@@ -3,6 +3,9 @@
 import * as store from "../db.js";
 import { h, badge, reasons, fmtDay, fmtWhen } from "../ui.js";
 import { MODES, ATTENDANCE, CONCERNS, REFERRAL_STATUSES, word } from "../codes.js";
+import { engagement, handover, missedFlag, missedInARow, waiting, WAITING_WORDS } from "../person-extras.js";
+import { goalChart, history } from "../goal-chart.js";
+import { isVoided, reviewWords } from "../visit-state.js";
 
 // The newest rating: server revs order synced ones; ones not yet sent are newer still (in the order made).
 export function latestRating(progress) {
@@ -34,6 +37,9 @@ export async function person(ctx, id) {
   const active = goals.filter((g) => g.status === "active" || !g.status);
   const other = goals.filter((g) => g.status && g.status !== "active");
   const openRefs = referrals.filter((r) => !["closed", "not_taken_up"].includes(r.status));
+  const visitsById = new Map(visits.map((v) => [v.id, v]));
+  const closed = p.status === "closed";
+  const handoverBox = await handover(p);
 
   const goalItem = (g) => {
     const last = latestRating(progressByGoal.get(g.id) || []);
@@ -42,13 +48,15 @@ export async function person(ctx, id) {
       h("p", { class: "sub", text: [g.life_area, g.target_date ? `by ${fmtDay(g.target_date)}` : ""].filter(Boolean).join(" · ") }),
       last ? h("p", { class: "progress" }, h("span", { text: `Progress ${last.rating} out of 10 ` }),
         h("meter", { min: "0", max: "10", value: String(last.rating), "aria-hidden": "true" })) : h("p", { class: "sub", text: "Not rated yet" }),
+      goalChart(g.id, history(progressByGoal.get(g.id) || [], visitsById)),
+      closed ? null : h("div", { class: "actions" }, h("a", { href: `/app/g/${g.id}/rate`, class: "btn", "aria-label": `Rate now: ${g.title || "goal"}` }, "Rate now")),
       badge(g), g._sync === "rejected" ? h("p", { class: "error", text: reasons(g._errors) }) : null);
   };
-  const visitItem = (v) => h("li", { class: "card" },
+  const visitItem = (v) => h("li", { class: isVoided(v) ? "card voided" : "card" },
     h("a", { href: `/app/v/${v.id}`, class: "title", text: fmtWhen(v.started_at) }),
     h("p", { class: "sub", text: [word(MODES, v.mode), word(ATTENDANCE, v.attendance), v.concern && v.concern !== "none" ? word(CONCERNS, v.concern) : ""].filter(Boolean).join(" · ") }),
     badge(v), v._sync === "rejected" ? h("p", { class: "error", text: reasons(v._errors) }) : null,
-    v.reviewed ? h("p", { class: "sub", text: v.concern_acknowledged ? "Reviewed; concern seen by your coordinator" : "Reviewed by your coordinator" }) : null,
+    reviewWords(v) ? h("p", { class: isVoided(v) || v.changed_since_review ? "state" : "sub", text: reviewWords(v) }) : null,
     reviews.filter((r) => r.visit_id === v.id).map((r) => h("p", { class: "feedback", text: `${r.reviewer_name || "Coordinator"}: ${r.comment || ""}` })));
   const referralItem = (r) => h("li", { class: "card" },
     h("a", { href: `/app/r/${r.id}`, class: "title", text: resourceName.get(r.resource_id) || "A resource" }),
@@ -60,6 +68,10 @@ export async function person(ctx, id) {
   return h("section", { class: "person" },
     h("h1", { text: p.display_name }),
     p.preferred_contact ? h("p", { class: "sub", text: `Contact: ${p.preferred_contact}` }) : null,
+    waiting(p) ? h("p", { class: "badge b-wait", id: "waiting-confirm", text: WAITING_WORDS }) : null,
+    engagement(p),
+    closed ? null : missedFlag(missedInARow(visits)),
+    handoverBox,
     openConflicts.length ? h("p", { class: "banner warn" }, h("a", { href: "/app/conflicts",
       text: `${openConflicts.length} change${openConflicts.length > 1 ? "s" : ""} made on two phones: check and restore` })) : null,
     h("div", { class: "actions" },
@@ -78,6 +90,9 @@ export async function person(ctx, id) {
       h("p", { class: "sub", text: `${r.reviewer_name || "Coordinator"}${r.created_at ? `, ${fmtDay(r.created_at)}` : ""}` }),
       h("p", { text: r.comment || "Reviewed" }))))
       : h("p", { class: "empty", text: "No feedback yet." }),
+    closed ? null : h("h2", { text: "Ending the support" }),
+    closed ? null : h("p", { class: "sub", text: "When the time comes, close it together: why it ended and a short summary." }),
+    closed ? null : h("a", { href: `/app/p/${id}/close`, class: "btn wide", id: "close-engagement" }, "Close engagement"),
     reminders);
 }
 

@@ -28,15 +28,18 @@ export async function settings(ctx) {
   } }, field("Lock Alongside after this long without use", lockSelect, { hint: "It always locks when you close it. Your PIN opens it again." }),
   h("button", { type: "submit", class: "btn" }, "Save"),
   h("button", { type: "button", class: "btn", id: "lock-now", onclick: () => vault.lock("manual") }, "Lock now"), lockMessage);
+  // The refusal sits above the button (issue 15), so it is in view when the button is, never under the tab bar.
+  const outMessage = h("p", { role: "alert", id: "sign-out-message", class: "error" });
   const out = h("button", { type: "button", class: "btn danger wide", id: "sign-out", onclick: async () => {
     const waiting = (await sync.status());
     if (waiting.unsynced + waiting.rejected) {
-      message.textContent = `You have ${waiting.unsynced + waiting.rejected} things not yet synced. Sync them before signing out, so nothing is lost.`;
+      const n = waiting.unsynced + waiting.rejected;
+      outMessage.textContent = `You have ${n} ${n === 1 ? "thing" : "things"} not yet synced. Sync them before signing out, so nothing is lost.`;
       return;
     }
-    if (!navigator.onLine) { message.textContent = "Sign out needs signal, so the server can end your session."; return; }
+    if (!navigator.onLine) { outMessage.textContent = "Sign out needs signal, so the server can end your session."; return; }
     if (await sync.signOut()) { ctx.user = null; location.assign("/app/"); }
-    else message.textContent = "Something was saved while signing out. Sync first.";
+    else outMessage.textContent = "Something was saved while signing out. Sync first.";
   } }, "Sign out");
   const kinds = { one_to_one: "One-to-one", group: "Group", reflective: "Reflective practice" };
   const sessions = (await store.all("supervision")).sort((a, b) => String(b.held_on).localeCompare(String(a.held_on)));
@@ -51,12 +54,12 @@ export async function settings(ctx) {
     h("h1", { text: "Settings" }),
     h("p", { text: `Signed in as ${ctx.user ? ctx.user.name : ""}.` }),
     h("p", { class: "sub", id: "storage-state", text: storageWords(persisted) }),
-    nameForm,
+    nameForm, message,
     h("h2", { text: "My supervision" }),
     supervision,
     h("h2", { text: "Lock" }),
     lockForm,
     h("h2", { text: "Sign out" }),
     h("p", { text: s.unsynced + s.rejected ? "Sign out is possible once everything is synced." : "Signing out removes Alongside's data from this phone." }),
-    out, message);
+    outMessage, out);
 }
