@@ -103,6 +103,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(oruk_feed.bp)
     app.register_blueprint(person_pages.bp)
 
+    @app.get("/favicon.ico", endpoint="favicon")
+    def favicon():  # browsers ask for it on every page without a <link rel=icon>: answer rather than 404
+        return app.send_static_file("favicon.ico")
+
     @app.get("/healthz", endpoint="health")
     def health():
         return {"status": "ok"}

@@ -16,6 +16,7 @@ from .extensions import csrf
 PUBLIC_ENDPOINTS = {
     "static",
     "health",
+    "favicon",
     "index",  # only redirects: coordinators to their pages, everyone else to the app (which signs in)
     "auth_api.login",
     "auth_api.logout",  # signing out without a session is a harmless no-op

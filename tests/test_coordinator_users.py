@@ -12,6 +12,7 @@ from helpers import csrf_from_html
 from test_coordinator_common import make_person, post, sign_in
 
 from server import sync
+from server.db import utcnow, write_transaction
 from server.models import AuditEvent, Device, User, UserSession
 
 
@@ -95,8 +96,13 @@ def test_deactivate_role_and_device_revoke(app, client, coordinator, worker, mak
     assert User.get_by_id(worker.id).role == "peer_worker"
     assert post(client, f"/coordinator/users/{worker.uuid}/role", {"role": "peer_worker"}).status_code == 302
 
-    assert post(client, f"/coordinator/users/{coordinator.uuid}/deactivate").status_code == 400  # not yourself
-    assert post(client, f"/coordinator/users/{worker.uuid}/deactivate").status_code == 302
+    assert post(client, f"/coordinator/users/{coordinator.uuid}/deactivate",
+                {"confirm": "yes"}).status_code == 400  # not yourself
+    # Deactivating needs the confirmation step's explicit yes (issue 15): a bare POST changes nothing.
+    assert post(client, f"/coordinator/users/{worker.uuid}/deactivate").status_code == 400
+    assert post(client, f"/coordinator/users/{worker.uuid}/deactivate", {"confirm": "maybe"}).status_code == 400
+    assert User.get_by_id(worker.id).active
+    assert post(client, f"/coordinator/users/{worker.uuid}/deactivate", {"confirm": "yes"}).status_code == 302
     worker = User.get_by_id(worker.id)
     assert not worker.active
     assert not UserSession.select().where((UserSession.user == worker) & UserSession.revoked_at.is_null()).exists()
@@ -106,7 +112,8 @@ def test_deactivate_role_and_device_revoke(app, client, coordinator, worker, mak
     assert User.get_by_id(worker.id).active
 
     admin = make_user("admin", team=coordinator.team, name="Admin In Team")
-    assert post(client, f"/coordinator/users/{admin.uuid}/deactivate").status_code == 403
+    assert post(client, f"/coordinator/users/{admin.uuid}/deactivate", {"confirm": "yes"}).status_code == 403
+    assert client.get(f"/coordinator/users/{admin.uuid}/deactivate").status_code == 403
     outsider = make_user("peer_worker", team=other_team, name="Outsider")
     assert client.get(f"/coordinator/users/{outsider.uuid}").status_code == 404
     assert "Outsider" not in client.get("/coordinator/users?show=all").get_data(as_text=True)
@@ -157,3 +164,39 @@ def test_admin_adds_a_team_and_a_coordinator_cannot(client, coordinator, make_us
     assert post(client, "/coordinator/teams/new", {"name": "southside"}).status_code == 400
     assert post(client, "/coordinator/teams/new", {"name": ""}).status_code == 400
     assert "Southside" in client.get("/coordinator/users").get_data(as_text=True)
+
+
+def test_deactivating_is_a_confirmed_step(client, coordinator, worker, make_user):
+    """The user page only links to a confirmation page (GET changes nothing); the confirmation's POST needs
+    its CSRF token and `confirm=yes`; anything else shows the confirmation again (400), never a 500."""
+    sign_in(client, coordinator)
+    with write_transaction():
+        Device.create(user=worker, name="Work phone", last_sync_at=utcnow())
+    page = client.get(f"/coordinator/users/{worker.uuid}").get_data(as_text=True)
+    assert f'/coordinator/users/{worker.uuid}/deactivate"' in page
+    assert 'action="/coordinator/users/' + str(worker.uuid) + '/deactivate"' not in page  # no one-click form
+    confirm = client.get(f"/coordinator/users/{worker.uuid}/deactivate")
+    html = confirm.get_data(as_text=True)
+    assert confirm.status_code == 200 and "Work phone" in html and "not yet synced is lost" in html
+    assert User.get_by_id(worker.id).active
+    assert client.get(f"/coordinator/users/{coordinator.uuid}/deactivate").status_code == 400  # not yourself
+    no_token = post(client, f"/coordinator/users/{worker.uuid}/deactivate", {"confirm": "yes"}, with_token=False)
+    assert no_token.status_code in (400, 403) and User.get_by_id(worker.id).active
+    for odd in ({}, {"confirm": ""}, {"confirm": "YES"}, {"confirm": ["no", "yes"]}, {"confirm": "y" * 5000}):
+        response = post(client, f"/coordinator/users/{worker.uuid}/deactivate", odd)
+        assert response.status_code == 400, odd
+        assert "Nothing has changed yet" in response.get_data(as_text=True)
+    assert User.get_by_id(worker.id).active
+    assert post(client, f"/coordinator/users/{worker.uuid}/deactivate", {"confirm": "yes"}).status_code == 302
+    assert not User.get_by_id(worker.id).active
+    # Already deactivated: both steps lead back to their page, nothing else happens.
+    assert client.get(f"/coordinator/users/{worker.uuid}/deactivate").status_code == 302
+    assert post(client, f"/coordinator/users/{worker.uuid}/deactivate", {"confirm": "yes"}).status_code == 302
+    assert AuditEvent.select().where(AuditEvent.action == "user.deactivate").count() == 1
+    assert client.get("/coordinator/users/not-a-uuid/deactivate").status_code == 404
+
+
+def test_favicon_is_served(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200 and response.mimetype == "image/vnd.microsoft.icon"
+    assert response.data[:4] == b"\x00\x00\x01\x00"  # an ICO header

@@ -8,6 +8,8 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from peewee import fn
 
+from ..attendance import FLAG_AT
+from ..codes import CLOSED_REASONS
 from ..db import utcnow, write_transaction
 from ..models import (
     PERSON_STATUSES,
@@ -40,10 +42,12 @@ from .access import (
     today_local,
     workers,
 )
+from .goal_ratings import goals_with_ratings
 from .reminders import reminder_section
 from .review import safe_back
 
 PAGE_SIZE = 50
+NOTE_LIMIT = 2000  # the handover note and the ending summary (schemas.py: PersonFields)
 SHOW_CHOICES = ("", "to_confirm", "past_end")
 STATUS_ACTIONS = {"active": "person.resume", "paused": "person.pause", "closed": "person.close"}
 
@@ -115,7 +119,7 @@ def people_list():
     return render_template(
         "coordinator/people.html", people=rows, more=more, page=page, filters=filters,
         workers_by_person=current_workers_by_person([p.id for p in rows]), workers=list(workers()),
-        today=today_local(), args=link_args(request.args),
+        today=today_local(), args=link_args(request.args), flag_at=FLAG_AT, closed_reasons=CLOSED_REASONS,
     )
 
 
@@ -139,6 +143,7 @@ def person_detail(person_id):
         referrals=referrals, current=[a.worker for a in history if a.ended_at is None],
         team_workers=list(workers().where(User.team == person.team_id)), statuses=PERSON_STATUSES,
         reminders=reminder_section(person), today=today_local(), modes=VISIT_MODES, attendance=VISIT_ATTENDANCE,
+        goal_ratings=goals_with_ratings(person, goals), flag_at=FLAG_AT, closed_reasons=CLOSED_REASONS,
     )
 
 
@@ -217,19 +222,26 @@ def person_edit(person_id):
 
 @bp.post("/people/<person_id>/assign")
 def person_assign(person_id):
+    """Assign or move a person; a move asks for a handover note for the new worker (issue 15), kept on the
+    person and stamped like any synced change, so the new worker's phone pulls it with the person."""
     person = get_person_or_404(person_id)
     worker = get_worker_or_none(request.form.get("worker"), team_id=person.team_id)
     if worker is None:
         raise BadInput("Worker: choose an active peer worker in this person’s team.")
     replace = request.form.get("mode", "replace") != "add"
+    note = clean_text(request.form.get("handover_note"), "Handover note", NOTE_LIMIT) \
+        if "handover_note" in request.form else None
     with write_transaction():
         if replace:
             person.reassign(worker, by=current_user.id)
         else:
             person.assign_to(worker, by=current_user.id)
+        if note is not None:
+            update_person(person, {"handover_note": note})
         audit("person.reassign" if replace else "person.assign", "person", person.uuid, team=person.team_id,
-              detail=f"worker {worker.uuid}")
-    flash(f"{person.display_name} is now on {worker.name}’s caseload.", "ok")
+              detail=f"worker {worker.uuid}" + (", handover note" if note else ""))
+    flash(f"{person.display_name} is now on {worker.name}’s caseload."
+          + (" They see your handover note when their phone next syncs." if note else ""), "ok")
     return redirect(url_for("coordinator.person_detail", person_id=person.uuid))
 
 
@@ -248,15 +260,37 @@ def person_unassign(person_id):
     return redirect(url_for("coordinator.person_detail", person_id=person.uuid))
 
 
+def _ending_fields(form, person: Person, status: str) -> dict:
+    """Closing with how it ended (issue 15): a reason from codes.CLOSED_REASONS and a short summary. Reopening
+    keeps them as history until the engagement is closed again."""
+    if status != "closed":
+        return {}
+    reason = form.get("closed_reason", "")
+    if reason not in ("", *CLOSED_REASONS):
+        raise BadInput("How it ended: choose one of the reasons offered.")
+    summary = clean_text(form.get("ending_summary"), "Ending summary", NOTE_LIMIT)
+    values = {}
+    if reason or person.status != "closed":
+        values["closed_reason"] = reason
+    if summary or person.status != "closed":
+        values["ending_summary"] = summary
+    if person.status != "closed" or person.closed_at is None:
+        values["closed_at"] = today_local()
+    return values
+
+
 @bp.post("/people/<person_id>/status")
 def person_status(person_id):
     person = get_person_or_404(person_id)
     status = request.form.get("status", "")
     if status not in PERSON_STATUSES:
         raise BadInput("Status: choose active, paused or closed.")
+    values = _ending_fields(request.form, person, status)
     if status != person.status:
+        values["status"] = status
+    if values:
         with write_transaction():
-            update_person(person, {"status": status})
+            update_person(person, values)
             audit(STATUS_ACTIONS[status], "person", person.uuid, team=person.team_id)
     flash(f"Engagement is now {status}.", "ok")
     return redirect(url_for("coordinator.person_detail", person_id=person.uuid))

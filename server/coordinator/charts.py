@@ -33,7 +33,7 @@ def bar_chart(chart_id: str, title: str, items: list[tuple[str, float]], unit: s
     for i, (label, value) in enumerate(items):
         y = 6 + i * ROW_HEIGHT
         width = round(BAR_AREA * (value / top), 1) if value > 0 else 0
-        short = label if len(label) <= 28 else label[:27] + "…"
+        short = label if len(label) <= 24 else label[:23] + "…"  # 13 px text: 24 characters fit LABEL_WIDTH
         parts.append(f'<text x="{LABEL_WIDTH - 6}" y="{y + 17}" text-anchor="end">{escape(short)}</text>')
         parts.append(f'<rect class="bar" x="{LABEL_WIDTH}" y="{y + 3}" width="{width}" height="{ROW_HEIGHT - 8}" '
                      'fill="#0b5d7a"/>')
@@ -79,5 +79,33 @@ def line_chart(chart_id: str, title: str, points: list[tuple[str, float]], top: 
         parts.append(f'<text x="{width - 20}" y="{LINE_HEIGHT - 8}" text-anchor="end">{escape(points[-1][0])}</text>')
     else:
         parts.append(f'<text x="{LINE_LEFT + 8}" y="{LINE_HEIGHT / 2}">No scores yet</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 - every interpolated value above is escaped
+
+
+SPARK_W, SPARK_H, SPARK_PAD = 200, 48, 6
+
+
+def sparkline(chart_id: str, title: str, points: list[tuple[str, float]], top: float = 10) -> Markup:
+    """A small line of scores (0 to `top`) for beside a goal: an image with a title; the page lists the
+    numbers beside it, for screen readers and for anyone who wants them."""
+    cid = escape(chart_id)
+    inner_w, inner_h = SPARK_W - 2 * SPARK_PAD, SPARK_H - 2 * SPARK_PAD
+    step = inner_w / max(1, len(points) - 1)
+    coords = [(round(SPARK_PAD + (i * step if len(points) > 1 else inner_w / 2), 1),
+               round(SPARK_PAD + inner_h * (1 - min(max(value, 0), top) / top), 1))
+              for i, (_, value) in enumerate(points)]
+    parts = [
+        f'<svg class="sparkline" id="{cid}" role="img" aria-labelledby="{cid}-t" viewBox="0 0 {SPARK_W} {SPARK_H}" '
+        f'width="{SPARK_W}" height="{SPARK_H}" xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="{cid}-t">{escape(title)}</title>',
+        f'<line x1="{SPARK_PAD}" y1="{SPARK_H - SPARK_PAD}" x2="{SPARK_W - SPARK_PAD}" y2="{SPARK_H - SPARK_PAD}" '
+        'stroke="#c5ccd3"/>',
+    ]
+    if len(coords) > 1:
+        parts.append(f'<polyline points="{" ".join(f"{x},{y}" for x, y in coords)}" fill="none" stroke="#0b5d7a" '
+                     'stroke-width="2.5"/>')
+    for x, y in coords:
+        parts.append(f'<circle cx="{x}" cy="{y}" r="3.5" fill="#0b5d7a"/>')
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every interpolated value above is escaped

@@ -25,7 +25,7 @@ from ..models import (
 )
 from ..security import safe_next
 from ..sync.revisions import next_rev, stamp_new, stamp_values
-from ..visit_state import needs_review
+from ..visit_state import changed_since_review, needs_review, voided_words
 from . import bp
 from .access import (
     BadInput,
@@ -72,7 +72,8 @@ def queue_query(filters: dict):
     """Visits in scope, newest first, with their person and author in the same row."""
     query = (visits()
              .select(Visit.id, Visit.uuid, Visit.started_at, Visit.duration_minutes, Visit.mode, Visit.attendance,
-                     Visit.concern, Visit.reviewed_at, Person.id, Person.uuid, Person.display_name, User.id, User.name)
+                     Visit.concern, Visit.reviewed_at, Visit.voided_at, Visit.voided_reason, Visit.edited_at,
+                     Person.id, Person.uuid, Person.display_name, User.id, User.name)
              .switch(Visit)
              .join(User, on=(Visit.author == User.id)))
     if filters["worker"]:
@@ -90,6 +91,24 @@ def queue_query(filters: dict):
     if filters["unreviewed"]:
         query = query.where(needs_review())
     return query.order_by(Visit.started_at.desc(), Visit.id.desc())
+
+
+CONCERN_WORDS = {"any": "any concern", "high": "serious concern", "low": "some concern", "none": "no concern"}
+
+
+def filter_summary(filters: dict, workers_: list, people_: list) -> list[str]:
+    """The filters in force, in words, for the closed disclosure's summary."""
+    words = [name for uuid, name in workers_ if uuid == filters["worker"]]
+    words += [name for uuid, name in people_ if uuid == filters["person"]]
+    if filters["from"]:
+        words.append(f"from {filters['from']:%d %b %Y}")
+    if filters["to"]:
+        words.append(f"to {filters['to']:%d %b %Y}")
+    if filters["concern"]:
+        words.append(CONCERN_WORDS[filters["concern"]])
+    if filters["unreviewed"]:
+        words.append("not yet reviewed")
+    return words
 
 
 WINDOWS_DAYS = (14, 60, 240, None)
@@ -118,13 +137,15 @@ def review_queue():
     with write_transaction():  # names with concern levels: one person's when filtered to them
         audit("visit.list", "person" if filters["person"] else "visit", filters["person"] or "",
               detail=f"review queue, page {page}, {min(len(rows), PAGE_SIZE)} visits")
+    worker_choices = list(workers().select(User.uuid, User.name).tuples())
+    people_choices = list(people().select(Person.uuid, Person.display_name).order_by(Person.display_name)
+                          .limit(2000).tuples())
     return render_template(
         "coordinator/review_queue.html",
         visits=rows[:PAGE_SIZE], more=more, page=page, filters=filters,
-        workers=list(workers().select(User.uuid, User.name).tuples()),
-        people=list(people().select(Person.uuid, Person.display_name).order_by(Person.display_name).limit(2000)
-                    .tuples()),
-        modes=VISIT_MODES, attendance=VISIT_ATTENDANCE,
+        workers=worker_choices, people=people_choices,
+        filter_summary=filter_summary(filters, worker_choices, people_choices),
+        modes=VISIT_MODES, attendance=VISIT_ATTENDANCE, changed=changed_since_review, voided=voided_words,
         args=link_args(request.args),
     )
 
@@ -148,6 +169,7 @@ def visit_detail(visit_id):
     return render_template(
         "coordinator/visit_detail.html", visit=visit, goals=goals, progress=progress, reviews=reviews,
         modes=VISIT_MODES, locations=VISIT_LOCATIONS, attendance=VISIT_ATTENDANCE,
+        changed=changed_since_review(visit), voided=voided_words(visit),
     )
 
 
@@ -175,8 +197,8 @@ def review_visit(visit_id):
             review = add_feedback(visit, comment)
             audit("review.create", "review", review.uuid, team=visit.person.team_id,
                   detail=f"visit {visit.uuid}")
-        if mark and visit.reviewed_at is None:
-            mark_reviewed(visit, next_rev())
+        if mark and visit.voided_at is None and (visit.reviewed_at is None or changed_since_review(visit)):
+            mark_reviewed(visit, next_rev())  # again, when the worker changed it since the last review
             audit("visit.review", "visit", visit.uuid, team=visit.person.team_id)
     flash("Feedback sent to the worker’s phone." if comment else "Visit marked as reviewed.", "ok")
     return redirect(safe_back(url_for("coordinator.visit_detail", visit_id=visit.uuid)))
@@ -193,7 +215,7 @@ def review_bulk():
     if any(i is None for i in ids):
         raise BadInput("One of the ticked visits could not be read. Please reload the page.")
     with write_transaction():
-        found = list(visits().select(Visit, Person).where(Visit.uuid.in_(ids) & Visit.reviewed_at.is_null()))
+        found = list(visits().select(Visit, Person).where(Visit.uuid.in_(ids) & needs_review()))
         if found:
             last = next_rev(len(found))
             for offset, visit in enumerate(found):

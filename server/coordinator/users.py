@@ -156,11 +156,37 @@ def user_role(user_id):
     return redirect(url_for("coordinator.user_detail", user_id=user.uuid))
 
 
-@bp.post("/users/<user_id>/deactivate")
-def user_deactivate(user_id):
+def _deactivate_page(user: User, status: int = 200, problem: str = ""):
+    devices = list(Device.select().where((Device.user == user) & Device.revoked_at.is_null())
+                   .order_by(Device.created_at.desc()))
+    return render_template("coordinator/user_deactivate.html", user=user, devices=devices, problem=problem), status
+
+
+@bp.get("/users/<user_id>/deactivate")
+def user_deactivate_confirm(user_id):
+    """The confirmation step: what deactivating does (sessions end, phones wiped with anything not yet
+    synced), then a form that says so explicitly."""
     user = get_user_or_404(user_id)
     not_myself(user, "deactivate")
     check_can_manage(user)
+    if not user.active:
+        flash(f"{user.name} is already deactivated.", "ok")
+        return redirect(url_for("coordinator.user_detail", user_id=user.uuid))
+    return _deactivate_page(user)
+
+
+@bp.post("/users/<user_id>/deactivate")
+def user_deactivate(user_id):
+    """Acts only with the confirmation page's explicit `confirm=yes`: a bare POST (an old form, a stray
+    click, a script) shows the confirmation again and changes nothing."""
+    user = get_user_or_404(user_id)
+    not_myself(user, "deactivate")
+    check_can_manage(user)
+    if not user.active:
+        flash(f"{user.name} is already deactivated.", "ok")
+        return redirect(url_for("coordinator.user_detail", user_id=user.uuid))
+    if request.form.get("confirm") != "yes":
+        return _deactivate_page(user, 400, "Nothing has changed yet. Please confirm below.")
     with write_transaction():
         ended, wiped = deactivate_user(user, by=current_user._get_current_object())
         audit("user.deactivate", "user", user.uuid, team=user.team_id, detail=f"sessions {ended}, devices {wiped}")
