@@ -59,6 +59,9 @@ def create_app(config: dict | None = None) -> Flask:
     notify.init_app(app)  # the channel layer's settings: channels, push hosts, dispatch limits
     local_time.configure(app.config["ALONGSIDE"].TIMEZONE)  # the one time zone: display and scheduling
     reminders.init_app(app)  # reminder templates; commands
+    from . import safety
+
+    safety.init_app(app)  # staff alerts: escalation delays, alert templates
     _register_blueprints(app)
     from . import cli
 

@@ -84,3 +84,10 @@ def current_visit_fields(fields: dict) -> dict:
     if type(old) is str and old in LEGACY_LOCATIONS:
         return {**fields, "location_type": LEGACY_LOCATIONS[old]}
     return fields
+
+
+# Safety (issue 14): concern levels and what a coordinator did about a concern. ONE set of words, mirrored in
+# pwa/js/codes.js (CONCERNS, CONCERN_OUTCOMES).
+CONCERN_WORDS = {"none": "No concern", "low": "Some concern", "high": "Serious concern"}
+CONCERN_OUTCOMES = {"no_action": "No further action", "safeguarding": "Safeguarding referral made",
+                    "crisis_team": "Crisis team contacted", "other": "Other"}

@@ -51,6 +51,9 @@ class Config:
     MHSDS_TEAM_IDS: str = ""  # "Team name=CODE;Other team=CODE2" (CareProfTeamLocalId; else the team's id)
     SUPERVISION_DUE_DAYS: int = 28  # a worker is due supervision this long after their last session
     RETENTION_YEARS: int = 20  # records kept this long after an engagement closes (NHS Records Management Code)
+    # Safety (issue 14): an unacknowledged alert escalates to every coordinator of the team and the admins after
+    ALERT_ESCALATE_AFTER_MINUTES: int = 120  # a concern (or a refused visit with a concern)
+    LONE_ESCALATE_AFTER_MINUTES: int = 15  # a lone worker overdue, a worker asking for help
     TESTING: bool = False
     extra: dict = field(default_factory=dict)
 

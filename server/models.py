@@ -256,6 +256,7 @@ class Visit(SyncedModel):
     concern_ack_at = DateTimeField(null=True)
     concern_ack_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
     concern_ack_note = TextField(default="")
+    concern_outcome = CharField(max_length=20, default="")  # codes.CONCERN_OUTCOMES, set on acknowledgement (0070)
 
     class Meta:
         indexes = (
@@ -689,3 +690,51 @@ ALL_MODELS = [
     SupervisionSession, ErasedRecord,
 ]
 ALL_MODELS.append(CheckIn)  # issue 14, lone working
+
+
+# --- safety: staff alerts (issue 14: server/safety/) ------------------------------------------------------
+
+ALERT_KINDS = ("concern", "concern_rejected", "lone_overdue", "help")
+
+
+class StaffAlert(BaseModel):
+    """Something a coordinator must act on: a serious concern, a visit with a concern the server refused, a
+    lone worker overdue, a worker asking for help. Raised once per (kind, subject) while open; escalated to
+    every coordinator of the team and the admins when not acknowledged by escalate_at (server/safety/)."""
+
+    uuid = UUIDField(unique=True, default=uuidlib.uuid4)
+    team = ForeignKeyField(Team, backref="+", on_delete="CASCADE")
+    kind = CharField(max_length=20)
+    subject_uuid = UUIDField()  # the visit's or the check-in's uuid
+    worker = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    person = ForeignKeyField(Person, null=True, backref="+", on_delete="SET NULL")
+    level = CharField(max_length=4, default="")  # concerns: low | high
+    raised_at = DateTimeField(default=utcnow)
+    escalate_at = DateTimeField()
+    escalated_at = DateTimeField(null=True)
+    acknowledged_at = DateTimeField(null=True)
+    acknowledged_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    resolved_at = DateTimeField(null=True)
+    resolved_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    outcome = CharField(max_length=20, default="")  # codes.CONCERN_OUTCOMES (or lone working's)
+    note = TextField(default="")  # staff only, never sent
+
+    class Meta:
+        indexes = (
+            (("kind", "subject_uuid"), False),  # 0070 makes it unique while the alert is open
+            (("escalated_at", "escalate_at"), False),
+            (("team", "raised_at"), False),
+        )
+
+
+class StaffAlertChoice(BaseModel):
+    """How a coordinator or admin chose to be told of alerts: push to the browsers they turned on
+    (PushSubscription.user) and/or email. Nobody on a team chose: every coordinator of it gets email."""
+
+    user = ForeignKeyField(User, unique=True, backref="+", on_delete="CASCADE")
+    by_push = BooleanField(default=False)
+    by_email = BooleanField(default=False)
+    updated_at = DateTimeField(default=utcnow)
+
+
+ALL_MODELS += [StaffAlert, StaffAlertChoice]

@@ -32,3 +32,8 @@ export function word(list, code) {
   const hit = list.find(([c]) => c === code);
   return hit ? hit[1] : code || "";
 }
+// What a coordinator did about a concern (server/codes.py CONCERN_OUTCOMES): shown on the visit on the phone.
+export const CONCERN_OUTCOMES = [
+  ["no_action", "No further action"], ["safeguarding", "Safeguarding referral made"],
+  ["crisis_team", "Crisis team contacted"], ["other", "Other"],
+];

@@ -123,10 +123,13 @@ def release_due(now: dt.datetime | None = None) -> ReleaseResult:
 
 def run_pass(dispatcher: notify.Dispatcher, now: dt.datetime | None = None) -> dict:
     """One pass: due reminders into the outbox, then everything due in the outbox (staff alerts too)."""
+    from ..safety.passes import run_passes
+
     with database.connection_context():
         released = release_due(now)
+        checks = run_passes(now or utcnow())  # escalations (and lone working's checks) queue before sending
     sent = dispatcher.send_due(now)
-    summary = {"reminders_queued": released.queued, "reminders_missed": released.missed, **sent.as_dict()}
-    if released.queued or released.missed or sent.claimed:
+    summary = {"reminders_queued": released.queued, "reminders_missed": released.missed, **checks, **sent.as_dict()}
+    if released.queued or released.missed or sent.claimed or any(checks.values()):
         log.info("reminders pass: %s", summary)
     return summary
