@@ -61,3 +61,5 @@ from .invites import invite_bp  # noqa: E402
 bp.register_blueprint(invite_bp)
 
 from . import outcomes_views, records, supervision  # noqa: E402,F401 - issue 16
+
+__import__(f"{__name__}.lone_working")  # issue 14, lone working: "Out on visits"

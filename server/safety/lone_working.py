@@ -21,7 +21,6 @@ from ..notify.templates import Template
 from ..sync.revisions import next_rev
 
 GRACE_DEFAULT = 15
-ESCALATE_DEFAULT = 15
 LONE_OUTCOMES = {
     "safe": "Reached the worker: they are safe",
     "help_sent": "Someone went to help",
@@ -68,7 +67,9 @@ def grace() -> dt.timedelta:
 
 
 def escalate_after() -> dt.timedelta:
-    return dt.timedelta(minutes=_minutes("LONE_ESCALATE_AFTER_MINUTES", ESCALATE_DEFAULT))
+    from .settings import escalate_after as alert_delay
+
+    return alert_delay("lone_overdue")  # LONE_ESCALATE_AFTER_MINUTES, read by safety.settings
 
 
 def _claim(check_in_id: int, expected: str, now: dt.datetime, rev: int, **values) -> bool:
@@ -147,7 +148,7 @@ def checked_out_late(check_in: CheckIn, was: str) -> None:
     if was == "prompted":
         return
     for alert in _open_alerts(check_in.uuid):
-        resolve(alert, worker, outcome="no_action", note="The worker checked out after the alert.")
+        resolve(alert, worker, outcome="checked_out", note="The worker checked out after the alert.")
     for coordinator in team_coordinators(check_in.team_id):
         notify.enqueue_to_staff(coordinator, "lone_checked_out_late", {"checkin_id": check_in.uuid},
                                 urgency="high", source="lone_working",
@@ -166,8 +167,7 @@ def resolve_check_in(check_in: CheckIn, by: User, outcome: str, note: str, now: 
     from .alerts import resolve
 
     for alert in _open_alerts(check_in.uuid):
-        resolve(alert, by, outcome="no_action" if outcome == "safe" else "other",
-                note=f"{LONE_OUTCOMES[outcome]}. {note}".strip(), now=now)
+        resolve(alert, by, outcome=outcome, note=note, now=now)
     (CheckIn.update(status="resolved" if check_in.checked_out_at is None else check_in.status, resolved_at=now,
                     resolved_by=by.id, outcome=outcome, resolution_note=note, place=None, rev=next_rev(),
                     updated_at=now)
@@ -189,3 +189,13 @@ def ask_for_help(worker: User, check_in: CheckIn | None, now: dt.datetime | None
     alert = raise_alert("help", team, subject_uuid=str(subject), worker=worker, person=person, now=now)
     AuditEvent.record(worker, "safety.help", "check_in", check_in.uuid if check_in else "", team=team)
     return alert
+
+
+def _register() -> None:
+    from .passes import PASSES
+
+    if overdue_pass not in PASSES:
+        PASSES.append(overdue_pass)
+
+
+_register()
