@@ -21,6 +21,13 @@ blp = Blueprint("lone_working_api", __name__, url_prefix="/api/v1", description=
 EMERGENCY = "999"
 
 
+@blp.record_once
+def _configure(state) -> None:
+    from ..safety.lone_working import configure
+
+    configure(state.app.config["ALONGSIDE"])
+
+
 class StrictSchema(Schema):
     class Meta:
         unknown = "raise"

@@ -25,8 +25,9 @@ NEEDS_ACTION = ("prompted", "escalated")
 
 
 def _today_start_utc() -> dt.datetime:
-    start = dt.datetime.combine(local_time.today(), dt.time())
-    return local_time.to_utc(start)
+    """Since local midnight, and at least the last 12 hours (a visit just after midnight stays in view)."""
+    start = local_time.to_utc(dt.datetime.combine(local_time.today(), dt.time()))
+    return min(start, utcnow() - dt.timedelta(hours=12))
 
 
 def _rows():

@@ -49,21 +49,19 @@ notify.register(Template(
 ))
 
 
-def _minutes(name: str, default: int) -> int:
-    try:
-        from flask import current_app
+_grace = {"minutes": GRACE_DEFAULT}
 
-        cfg = current_app.config["ALONGSIDE"]
-    except (RuntimeError, KeyError):
-        return default
-    value = getattr(cfg, name, None)
-    if value is None:
-        value = cfg.extra.get(name, default)
-    return int(value)
+
+def configure(cfg) -> None:
+    """LONE_GRACE_MINUTES from the app's config (the field app API's blueprint calls this at registration)."""
+    minutes = int(getattr(cfg, "LONE_GRACE_MINUTES", GRACE_DEFAULT))
+    if minutes < 0:
+        raise ValueError("LONE_GRACE_MINUTES must not be negative")
+    _grace["minutes"] = minutes
 
 
 def grace() -> dt.timedelta:
-    return dt.timedelta(minutes=_minutes("LONE_GRACE_MINUTES", GRACE_DEFAULT))
+    return dt.timedelta(minutes=_grace["minutes"])
 
 
 def escalate_after() -> dt.timedelta:
@@ -107,7 +105,7 @@ def overdue_pass(now: dt.datetime | None = None) -> int:
                     continue
                 notify.enqueue_to_staff(workers[worker_id], "lone_check_out_prompt", {"checkin_id": cuuid},
                                         channels=("webpush",), urgency="high", source="lone_working",
-                                        expires_at=now + dt.timedelta(hours=12),
+                                        due_at=now, expires_at=now + dt.timedelta(hours=12),
                                         dedupe_key=f"lone_prompt:{cuuid}")
                 AuditEvent.record(workers[worker_id], "checkin.prompt", "check_in", cuuid)
                 moved += 1
@@ -151,7 +149,7 @@ def checked_out_late(check_in: CheckIn, was: str) -> None:
         resolve(alert, worker, outcome="checked_out", note="The worker checked out after the alert.")
     for coordinator in team_coordinators(check_in.team_id):
         notify.enqueue_to_staff(coordinator, "lone_checked_out_late", {"checkin_id": check_in.uuid},
-                                urgency="high", source="lone_working",
+                                urgency="high", source="lone_working", due_at=check_in.checked_out_received_at,
                                 dedupe_key=f"lone_late:{check_in.uuid}:{coordinator.id}")
 
 
