@@ -23,6 +23,7 @@ const lazy = {
   diary: () => import("./screens/diary.js"),
   sync: () => import("./screens/sync.js"),
   settings: () => import("./screens/settings.js"),
+  lone: () => import("./screens/lone-working.js"),
 };
 
 // [pattern, loader, screen name, live (safe to redraw when data arrives), tab]
@@ -39,6 +40,8 @@ const ROUTES = [
   [/^\/app\/diary$/, lazy.diary, "diary", true, "diary"],
   [/^\/app\/(sync|conflicts)$/, lazy.sync, "syncScreen", true, "sync"],
   [/^\/app\/settings$/, lazy.settings, "settings", false, "settings"],
+  [/^\/app\/p\/([^/]+)\/check-in$/, lazy.lone, "startVisit", false, "caseload"],
+  [/^\/app\/check-in\/([^/]+)$/, lazy.lone, "checkInScreen", true, "caseload"],
 ];
 
 let current = { live: false };
@@ -228,6 +231,8 @@ function redraw() {
 }
 sync.events.addEventListener("pulled", redraw);
 sync.events.addEventListener("synced", redraw);
+// Lone working: keep the coordinators' numbers on the phone for a visit without signal (at most hourly).
+sync.events.addEventListener("synced", () => lazy.lone().then((m) => m.refreshContacts()).catch(() => {}));
 sync.events.addEventListener("signin", () => showStatus());
 sync.events.addEventListener("revoked", async () => {
   ctx.user = null;

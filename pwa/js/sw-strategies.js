@@ -32,6 +32,7 @@
     "/app/js/screens/diary.js",
     "/app/js/screens/sync.js",
     "/app/js/screens/settings.js",
+    "/app/js/screens/lone-working.js",
     "/app/js/vault.js",
     "/app/vendor/idb-8.0.4/idb.js",
     "/app/icons/icon-192.png",
