@@ -9,7 +9,7 @@ import datetime as dt
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from .codes import CHIME, RATED_BY
+from .codes import CHIME, CONCERN_OUTCOMES, RATED_BY
 from .models import (
     CONCERN_LEVELS,
     GOAL_STATUSES,
@@ -199,6 +199,16 @@ _PULLED_EXTRA: dict[str, dict] = {
 }
 _PULLED_EXTRA["check_in"] = {"status": fields.String(validate=validate.OneOf(
     ("open", "prompted", "escalated", "resolved", "closed")))}
+# issue 14: a concern's acknowledgement comes back to the worker's phone: when, the action note, the outcome
+READ_ONLY_FIELDS["visit"].update({
+    "concern_ack_at": "Only a coordinator can acknowledge a concern.",
+    "concern_ack_note": "Only a coordinator writes the action note on a concern.",
+    "concern_outcome": "Only a coordinator records what was done about a concern.",
+})
+_PULLED_EXTRA["visit"].update({
+    "concern_ack_at": fields.AwareDateTime(allow_none=True), "concern_ack_note": fields.String(),
+    "concern_outcome": fields.String(validate=validate.OneOf(("", *CONCERN_OUTCOMES))),
+})
 WRITE_ONLY_ENTITIES = ("conflict",)  # a conflict is resolved with {"action"}; what it pulls is another shape
 
 

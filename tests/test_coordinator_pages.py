@@ -86,11 +86,14 @@ def test_odd_values_in_every_form_and_query_never_cause_a_500(app, client, coord
     visit = make_visit(person, worker, concern="high")
     ids = {"visit_id": visit.uuid, "person_id": person.uuid, "user_id": worker.uuid, "token": "x",
            "device_id": Device.create(user=worker, name="Phone").uuid, "resource_id": make_resource().uuid}
+    from server.safety.alerts import raise_alert  # issue 14: the alert pages too
+
+    ids["alert_id"] = raise_alert("concern", person.team_id, subject_uuid=str(visit.uuid), person=person).uuid
     sign_in(client, coordinator)
     odd_values = ["", "x" * 5000, "\x00", "2026-02-30", "-1", str(worker.uuid)]
     fields = ["comment", "note", "status", "display_name", "name", "email", "role", "team", "worker", "mode",
               "visit", "planned_end", "engagement_start", "website", "archived", "method", "password", "format",
-              "mark_reviewed", "next"]
+              "mark_reviewed", "next", "outcome", "by_email"]
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("coordinator."):
             continue

@@ -4,6 +4,8 @@ Each area is its own module; team scoping lives in access.py."""
 
 from __future__ import annotations
 
+from importlib import import_module
+
 from flask import Blueprint, render_template
 
 from ..security import require_role_for_blueprint
@@ -41,11 +43,22 @@ def _day_filter(value, fmt: str = "%d %b %Y"):
     return value.strftime(fmt) if value else ""
 
 
+@bp.app_template_filter("concern_words")
+def _concern_words(code) -> str:
+    """One set of words for concern levels everywhere: "Some concern", "Serious concern" (codes.py)."""
+    from ..codes import CONCERN_WORDS
+
+    return CONCERN_WORDS.get(code, code or "")
+
+
 @bp.context_processor
 def _navigation():
+    from ..codes import CONCERN_OUTCOMES
+    from .alerts import open_alert_count
     from .concerns import open_concern_count
 
-    return {"open_concerns": open_concern_count()}
+    return {"open_concerns": open_concern_count(), "open_alerts": open_alert_count(),
+            "concern_outcomes": CONCERN_OUTCOMES}
 
 
 @bp.get("/")
@@ -63,3 +76,4 @@ bp.register_blueprint(invite_bp)
 from . import outcomes_views, records, supervision  # noqa: E402,F401 - issue 16
 
 __import__(f"{__name__}.lone_working")  # issue 14, lone working: "Out on visits"
+import_module(".alerts", __name__)  # issue 14: staff alerts (a call, so other branches' imports merge cleanly)

@@ -7,8 +7,10 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from peewee import Case
 
+from ..codes import CONCERN_OUTCOMES
 from ..db import utcnow, write_transaction
-from ..models import Person, User, Visit
+from ..models import Person, StaffAlert, User, Visit
+from ..safety import alerts as alert_rules
 from ..sync.revisions import stamp_values
 from . import bp
 from .access import audit, clean_text, get_visit_or_404, parse_page, visits
@@ -53,14 +55,23 @@ def concern_list():
 def acknowledge_concern(visit_id):
     visit = get_visit_or_404(visit_id)
     note = clean_text(request.form.get("note"), "Action note", 1000, required=True)
-    if visit.concern == "none":
+    outcome = request.form.get("outcome") or ""
+    if outcome and outcome not in CONCERN_OUTCOMES:
+        flash("Choose what was done from the list.", "error")
+    elif visit.concern == "none":
         flash("This visit has no concern to acknowledge.", "error")
     elif visit.concern_ack_at is not None:
         flash("This concern was already acknowledged.", "ok")
     else:
         with write_transaction():
+            alert = (StaffAlert.select().where((StaffAlert.subject_uuid == visit.uuid)
+                                               & StaffAlert.kind.in_(alert_rules.CONCERN_KINDS)
+                                               & StaffAlert.acknowledged_at.is_null()).first())
+            if alert is not None:  # the alert stops escalating; the note and outcome reach the visit through it
+                alert_rules.acknowledge(alert, current_user._get_current_object(), outcome=outcome or None,
+                                        note=note)
             (Visit.update(concern_ack_at=utcnow(), concern_ack_by=current_user.id, concern_ack_note=note,
-                          **stamp_values(visit, ()))
+                          concern_outcome=outcome, **stamp_values(visit, ()))
              .where(Visit.id == visit.id)
              .execute())
             audit("concern.acknowledge", "visit", visit.uuid, team=visit.person.team_id)

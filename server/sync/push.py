@@ -19,7 +19,7 @@ from ..db import database, utcnow, write_transaction
 from ..models import AppliedMutation, Device, Goal, Person, User, Visit
 from ..reminders import schedule as reminder_schedule
 from ..schemas import FIELD_SCHEMAS, READ_ONLY_FIELDS
-from . import envelope
+from . import concern_alerts, envelope
 from .bulk import Deferred, LateRev, NewVisitRef, insert_rows, key_of, select_in
 from .devices import mark_synced
 from .envelope import Mutation
@@ -240,6 +240,7 @@ class Batch:
             return self._repeat(m, mid, previous)
         deferrable = (m.entity in DEFERRABLE and m.op == "upsert"
                       and key_of(m.record_id) not in self.existing[m.entity])
+        concern = concern_alerts.concern_before(self, m)  # None unless this sets a serious concern
         try:
             if deferrable:  # checks come first and only then is anything written: no savepoint needed
                 outcome = HANDLERS[m.entity](self, m)
@@ -252,8 +253,11 @@ class Batch:
             # Kept with what was typed, so nothing is lost even when it cannot be applied.
             self.record(m, "rejected", None, {"code": exc.code, "errors": exc.errors, "fields": m.fields,
                                               "op": m.op})
+            concern_alerts.on_rejected(self, m)  # a concern is never held up by another field: someone is told
             return {"id": mid, "status": "rejected", "code": exc.code, "rev": None, "errors": exc.errors}
         self.record(m, outcome.status, outcome.rev, {"conflicts": outcome.conflicts} if outcome.conflicts else {})
+        if concern is not None and outcome.status in ("applied", "conflict"):
+            concern_alerts.on_applied(self, m, concern)
         response = {"id": mid, "status": outcome.status, "rev": outcome.rev, "errors": {}}
         if outcome.conflicts:
             response["conflicts"] = outcome.conflicts

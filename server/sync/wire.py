@@ -75,6 +75,10 @@ def visit_fields(r: dict) -> dict:
         "next_visit_at": iso_dt(r["next_visit_at"]),
         "reviewed": r["reviewed_at"] is not None,
         "concern_acknowledged": r["concern_ack_at"] is not None,
+        # issue 14: the coordinator's action note and outcome reach the worker (read-only on the phone)
+        "concern_ack_at": iso_dt(r.get("concern_ack_at")),
+        "concern_ack_note": r.get("concern_ack_note") or "",
+        "concern_outcome": r.get("concern_outcome") or "",
     }
 
 
