@@ -124,6 +124,9 @@ def test_overdue_prompts_the_worker_then_alerts_coordinators_then_resolved(staff
         assert secret not in body and all(secret not in json.dumps(p["payload"]) for p in push.received)
 
     pages = sign_in(staff_app.test_client(), coordinator)
+    linked = pages.get(f"/coordinator/alerts/{alert.uuid}").get_data(as_text=True)  # where the messages link
+    for shown in (worker.name, "07700 900123", "Flat 2, Elm Street", f"/coordinator/lone-working?focus={cid}"):
+        assert shown in linked, shown
     html = pages.get(f"/coordinator/lone-working?focus={cid}").get_data(as_text=True)
     for shown in (worker.name, "07700 900123", 'href="tel:07700900123"', "Flat 2, Elm Street", "Robin Example",
                   "Escalated: coordinators alerted", "Mark resolved"):
@@ -333,3 +336,18 @@ def test_bad_input_is_a_clear_refusal(staff_app, t0, team, other_team, worker, m
     no_team = HttpDevice(staff_app.test_client(), make_user("admin", team=None))
     assert no_team.client.post("/api/v1/safety/help", json={},
                                headers={"X-CSRF-Token": no_team.csrf}).status_code == 409
+
+
+def test_closing_the_alert_on_the_alert_page_resolves_the_check_in(staff_app, smtp, push, t0, worker, coordinator):
+    person = person_on_caseload(worker)
+    phone = phone_with_push(staff_app, worker, push)
+    cid = check_in(phone, person, t0)
+    alert = overdue_to_escalation(staff_app, push, smtp, phone, cid, t0)
+    pages = sign_in(staff_app.test_client(), coordinator)
+    closed = post(pages, f"/coordinator/alerts/{alert.uuid}/resolve", {"outcome": "other", "note": "Rang her"})
+    assert closed.status_code == 302
+    assert one_pass(staff_app, t0 + 95 * MIN)["overdue_pass"] == 1
+    row = CheckIn.get(CheckIn.uuid == cid)
+    assert (row.status, row.place, row.outcome, row.resolution_note) == ("resolved", None, "other", "Rang her")
+    assert pulled(phone, cid)["status"] == "resolved"
+    assert one_pass(staff_app, t0 + 96 * MIN)["overdue_pass"] == 0

@@ -94,3 +94,22 @@ def lone_working_resolve(checkin_id):
         resolve_check_in(check_in, current_user._get_current_object(), outcome, note)
     flash(f"Recorded: {LONE_OUTCOMES[outcome]}.", "ok")
     return redirect(url_for("coordinator.lone_working"))
+
+
+@bp.app_template_global("lone_check_in_for")
+def lone_check_in_for(alert):
+    """The check-in a lone_overdue or help alert is about, with its worker's name and work phone (for the alert
+    page: the message itself says nothing of who or where), or None."""
+    if alert.kind not in ("lone_overdue", "help"):
+        return None
+    row = [r for r in _rows_for(CheckIn.uuid == alert.subject_uuid)]
+    if not row and alert.kind == "help" and alert.worker_id:  # help: the worker's latest check-in, if any
+        row = _rows_for((CheckIn.worker == alert.worker_id) & (CheckIn.started_at <= alert.raised_at))[-1:]
+    return describe(row[-1], utcnow()) if row else None
+
+
+def _rows_for(condition):
+    worker = User.alias("ci_worker")
+    return list(CheckIn.select(CheckIn, worker.name.alias("worker_name"), worker.work_phone.alias("worker_phone"))
+                .join(worker, on=(CheckIn.worker == worker.id)).where(condition).order_by(CheckIn.started_at)
+                .objects())

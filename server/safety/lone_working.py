@@ -123,7 +123,30 @@ def overdue_pass(now: dt.datetime | None = None) -> int:
                             worker=worker, person=Person.get_by_id(person_id), now=now)
                 AuditEvent.record(None, "checkin.escalate", "check_in", cuuid, team=team_id)
                 moved += 1
-    return moved
+    return moved + closed_on_alert_page(now)
+
+
+def closed_on_alert_page(now: dt.datetime) -> int:
+    """An escalated check-in whose alert a coordinator closed on the alert page is resolved with the alert's
+    outcome and note (the few escalated check-ins only: the status index)."""
+    from ..models import StaffAlert
+
+    rows = list(CheckIn.select(CheckIn, StaffAlert.resolved_at.alias("alert_closed"),
+                               StaffAlert.resolved_by.alias("alert_by"), StaffAlert.outcome.alias("alert_outcome"),
+                               StaffAlert.note.alias("alert_note"))
+                .join(StaffAlert, on=((StaffAlert.subject_uuid == CheckIn.uuid) & (StaffAlert.kind == "lone_overdue")))
+                .where((CheckIn.status == "escalated") & StaffAlert.resolved_at.is_null(False)).objects())
+    if not rows:
+        return 0
+    with write_transaction():
+        rev = next_rev()
+        for row in rows:
+            if _claim(row.id, "escalated", now, rev, status="resolved", resolved_at=row.alert_closed,
+                      resolved_by=row.alert_by, outcome=row.alert_outcome or "other",
+                      resolution_note=row.alert_note or "", place=None):
+                AuditEvent.record(None, "checkin.resolve", "check_in", row.uuid, team=row.team_id,
+                                  detail="closed on the alert page")
+    return len(rows)
 
 
 def _open_alerts(subject_uuid):
