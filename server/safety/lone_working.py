@@ -91,38 +91,56 @@ def due_escalations(now: dt.datetime):
             .order_by(CheckIn.expected_end_at))
 
 
+def _locked(query):
+    """Inside the write transaction: on PostgreSQL the rows are locked (another dispatcher skips them); SQLite's
+    write lock already keeps every other writer out."""
+    from .. import db as dbmod
+
+    return query.for_update("FOR UPDATE SKIP LOCKED") if dbmod.is_postgres() else query
+
+
+def _audit(rows: list[dict]) -> None:
+    if rows:
+        AuditEvent.insert_many([{"at": utcnow(), "entity": "check_in", "detail": "", **r} for r in rows]).execute()
+
+
 def overdue_pass(now: dt.datetime | None = None) -> int:
-    """One dispatcher pass: prompts and escalations due at `now`. Returns how many check-ins moved on."""
+    """One dispatcher pass: prompts and escalations due at `now`. Returns how many check-ins moved on. A quick
+    look without the write lock first: most passes find nothing and take no lock."""
     now = now or utcnow()
     moved = 0
-    prompts = list(due_prompts(now).tuples())
-    if prompts:
+    if due_prompts(now).exists():
         with write_transaction():
-            rev = next_rev()
-            workers = {u.id: u for u in User.select().where(User.id.in_({w for _, _, w in prompts}))}
-            for cid, cuuid, worker_id in prompts:
-                if not _claim(cid, "open", now, rev, status="prompted", prompted_at=now):
-                    continue
-                notify.enqueue_to_staff(workers[worker_id], "lone_check_out_prompt", {"checkin_id": cuuid},
-                                        channels=("webpush",), urgency="high", source="lone_working",
-                                        due_at=now, expires_at=now + dt.timedelta(hours=12),
-                                        dedupe_key=f"lone_prompt:{cuuid}")
-                AuditEvent.record(workers[worker_id], "checkin.prompt", "check_in", cuuid)
-                moved += 1
-    escalations = list(due_escalations(now).tuples())
-    if escalations:
+            prompts = list(_locked(due_prompts(now)).tuples())
+            if prompts:
+                ids = [cid for cid, _, _ in prompts]
+                CheckIn.update(status="prompted", prompted_at=now, rev=next_rev(), updated_at=now).where(
+                    CheckIn.id.in_(ids)).execute()
+                workers = {u.id: u for u in User.select().where(User.id.in_({w for _, _, w in prompts}))}
+                for _, cuuid, worker_id in prompts:
+                    notify.enqueue_to_staff(workers[worker_id], "lone_check_out_prompt", {"checkin_id": cuuid},
+                                            channels=("webpush",), urgency="high", source="lone_working",
+                                            due_at=now, expires_at=now + dt.timedelta(hours=12),
+                                            dedupe_key=f"lone_prompt:{cuuid}")
+                _audit([{"actor": w, "action": "checkin.prompt", "record_id": str(u), "team": workers[w].team_id}
+                        for _, u, w in prompts])
+                moved += len(prompts)
+    if due_escalations(now).exists():
         from .alerts import raise_alert
 
         with write_transaction():
-            rev = next_rev()
-            for cid, cuuid, worker_id, team_id, person_id in escalations:
-                if not _claim(cid, "prompted", now, rev, status="escalated", escalated_at=now):
-                    continue
-                worker = User.get_by_id(worker_id)
-                raise_alert("lone_overdue", worker.team if team_id is None else team_id, subject_uuid=str(cuuid),
-                            worker=worker, person=Person.get_by_id(person_id), now=now)
-                AuditEvent.record(None, "checkin.escalate", "check_in", cuuid, team=team_id)
-                moved += 1
+            escalations = list(_locked(due_escalations(now)).tuples())
+            if escalations:
+                CheckIn.update(status="escalated", escalated_at=now, rev=next_rev(), updated_at=now).where(
+                    CheckIn.id.in_([row[0] for row in escalations])).execute()
+                teams = dict(User.select(User.id, User.team).where(
+                    User.id.in_({row[2] for row in escalations})).tuples())
+                for _, cuuid, worker_id, team_id, person_id in escalations:
+                    raise_alert("lone_overdue", team_id or teams[worker_id], subject_uuid=str(cuuid),
+                                worker=worker_id, person=person_id, now=now)
+                _audit([{"actor": None, "action": "checkin.escalate", "record_id": str(u), "team": t or teams[w]}
+                        for _, u, w, t, _ in escalations])
+                moved += len(escalations)
     return moved + closed_on_alert_page(now)
 
 
@@ -131,6 +149,8 @@ def closed_on_alert_page(now: dt.datetime) -> int:
     outcome and note (the few escalated check-ins only: the status index)."""
     from ..models import StaffAlert
 
+    if not CheckIn.select(CheckIn.id).where(CheckIn.status == "escalated").exists():
+        return 0
     rows = list(CheckIn.select(CheckIn, StaffAlert.resolved_at.alias("alert_closed"),
                                StaffAlert.resolved_by.alias("alert_by"), StaffAlert.outcome.alias("alert_outcome"),
                                StaffAlert.note.alias("alert_note"))
