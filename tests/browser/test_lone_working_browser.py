@@ -45,6 +45,16 @@ def stub_push(context, subscription: dict) -> None:
     })(); }""")
 
 
+def _accepted(value: str) -> bool:
+    from server.work_phone import PhoneError, clean_work_phone
+
+    try:
+        clean_work_phone(value)
+    except PhoneError:
+        return False
+    return True
+
+
 def one_pass(live_app, field, now):
     with field.db.database.connection_context(), notify.Dispatcher.from_app(live_app, request_timeout=5.0) as d:
         return run_pass(d, now)
@@ -58,7 +68,6 @@ def test_check_in_offline_then_online_overdue_prompt_escalation_resolution(live_
     coordinator = field.user("coordinator", name="Cass Coordinator")
     with field.tx():
         User.update(work_phone="07700 900123").where(User.id == coordinator.id).execute()
-        User.update(work_phone="07700 900555").where(User.id == worker.id).execute()
     person = field.person(worker, "Alex Example")
     cfg = live_app.config["ALONGSIDE"]
     push = PushEndpoint(cfg.extra["VAPID_PUBLIC_KEY"], cfg.VAPID_SUBJECT)
@@ -67,6 +76,24 @@ def test_check_in_offline_then_online_overdue_prompt_escalation_resolution(live_
         stub_push(context, push.new_subscription())
         page = context.new_page()
         sign_in(page, live_server.url, worker)
+        # The worker's own work phone, in Settings: the phone refuses what the server would refuse.
+        samples = ["07700 900123", "+44 (0)20-7946 0958", "", "12345", "0770090012345", "+0 123", "call me",
+                   "+" + "1" * 16, "0" * 31, "+44 7700 900123", "01632 960 001"]
+        verdicts = page.evaluate("(xs) => import('/app/js/screens/lone-working.js').then((m) => "
+                                 "xs.map((x) => m.workPhoneProblem(x) === ''))", samples)
+        assert verdicts == [_accepted(x) for x in samples]
+        page.click("#tabs a[data-tab=settings]")
+        page.wait_for_selector("#save-work-phone")
+        page.fill("input[name=work_phone]", "123")
+        page.click("#save-work-phone")
+        page.wait_for_selector("#work-phone .form-errors:not([hidden])")
+        assert "UK number" in page.locator("#work-phone .form-errors").inner_text()
+        page.fill("input[name=work_phone]", "07700 900555")
+        page.click("#save-work-phone")
+        page.wait_for_selector("text=Saved. Your coordinators can see it.")
+        assert field.read(lambda: User.get_by_id(worker.id).work_phone) == "07700 900555"
+        page.click("#tabs a[data-tab=caseload]")
+        page.wait_for_selector("h1:text-is('Caseload')")
         sync_now(page)  # the coordinators' numbers are kept on the phone after a sync
         page.wait_for_function("() => import('/app/js/db.js').then(s => s.getMeta('lone_contacts'))"
                                ".then(c => !!(c && c.coordinators.length))", timeout=15000)

@@ -183,3 +183,47 @@ export async function checkInScreen(ctx, id) {
     closed ? h("a", { class: "btn wide", href: person ? `/app/p/${person.id}` : "/app/" }, "Back") : h("div", { class: "stack" }, done, helpButton),
     help);
 }
+
+// --- the worker's own work phone number (Settings): their coordinators call it if a visit runs late ----------
+// The same shape as the server's rule (server/work_phone.py): a UK number from 0 (10-11 digits) or an
+// international one from + (7-15 digits); digits, spaces, brackets and dashes; at most 30 characters.
+export function workPhoneProblem(raw) {
+  const value = (raw || "").trim().replace(/\s+/g, " ");
+  if (!value) return "";
+  if (value.length > 30) return "Work phone: at most 30 characters.";
+  if (!/^\+?[0-9 ()-]+$/.test(value)) return "Work phone: use digits, spaces and a leading + only, for example 07700 900123.";
+  const digits = value.replace(/\D/g, "");
+  if (value.startsWith("+")) {
+    if (digits.length < 7 || digits.length > 15 || digits.startsWith("0")) return "Work phone: an international number is + then 7 to 15 digits, e.g. +44 7700 900123.";
+  } else if (!digits.startsWith("0") || digits.length < 10 || digits.length > 11) {
+    return "Work phone: a UK number starts with 0 and has 10 or 11 digits, e.g. 07700 900123.";
+  }
+  return "";
+}
+
+export async function mountWorkPhone(section) {
+  const info = await contacts();
+  const input = h("input", { type: "tel", name: "work_phone", maxlength: "30", autocomplete: "tel", value: info.my_work_phone || "" });
+  const message = h("p", { role: "status", id: "work-phone-message" });
+  const form = h("form", { class: "stack", novalidate: true }, errorBox(),
+    field("My work phone number", input, { hint: "Your coordinator calls this if a visit runs late. For example 07700 900123." }),
+    h("button", { type: "submit", class: "btn", id: "save-work-phone" }, "Save work phone"), message);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const problem = workPhoneProblem(input.value);
+    const box = form.querySelector(".form-errors");
+    box.replaceChildren(...(problem ? [h("p", { text: problem })] : []));
+    box.hidden = !problem;
+    if (problem) { box.focus(); return; }
+    if (navigator.onLine === false) { message.textContent = "Saving your work phone needs signal. Try again when you have some."; return; }
+    try {
+      const saved = await request("PUT", "/api/v1/me/work-phone", { body: { work_phone: input.value } });
+      input.value = saved.work_phone;
+      await store.setMeta(CONTACTS, { ...info, my_work_phone: saved.work_phone });
+      message.textContent = saved.work_phone ? "Saved. Your coordinators can see it." : "Removed.";
+    } catch (err) {
+      message.textContent = err.status === 422 ? err.message : "Not saved: Alongside could not be reached. Try again.";
+    }
+  });
+  section.replaceChildren(h("h2", { id: "work-phone-h", text: "Work phone" }), form);
+}
