@@ -3,6 +3,7 @@
 // save always gives the button back and says so in the box: nothing typed is lost, the worker can try again.
 import { h, reasons, toast } from "./ui.js";
 import * as sync from "./sync.js";
+import * as fieldRules from "./rules.js";
 
 export function formValue(form, name) {
   const el = form.elements[name];
@@ -30,13 +31,40 @@ export function saveFailed(err) {
   return `Not saved. ${why} What you typed is still here: try Save again.`;
 }
 
-// submit(form, button, {check, save, saved, then}): check() returns a list of problems (plain words);
-// save() writes on this phone; saved is the toast; then() runs after (usually a navigate).
-export function onSubmit(form, button, { check = () => [], save, saved, then }) {
+// Each message beside its field (tied with aria-describedby, aria-invalid set); returns "Label: message" lines
+// for the summary at the top. Earlier messages go first.
+export function showFieldErrors(form, byName) {
+  for (const old of form.querySelectorAll(".field-error")) old.remove();
+  for (const el of form.querySelectorAll("[aria-invalid]")) {
+    el.removeAttribute("aria-invalid");
+    el.setAttribute("aria-describedby", (el.getAttribute("aria-describedby") || "").split(" ").filter((id) => !id.endsWith("-rule")).join(" "));
+  }
+  const lines = [];
+  for (const [name, message] of Object.entries(byName)) {
+    const named = form.elements[name];
+    const el = named instanceof RadioNodeList ? named[0] : named;
+    if (!el) continue;
+    const holder = el.closest(".field, fieldset") || el.parentElement;
+    const id = `${el.id || name}-rule`;
+    holder.append(h("p", { class: "error field-error", id, text: message }));
+    el.setAttribute("aria-invalid", "true");
+    el.setAttribute("aria-describedby", [el.getAttribute("aria-describedby"), id].filter(Boolean).join(" "));
+    const label = holder.querySelector("label, legend");
+    lines.push(`${label ? label.textContent.replace(/\s*\(.*\)$/, "") : name.replace(/_/g, " ")}: ${message}`);
+  }
+  return lines;
+}
+
+// submit(form, button, {entity, check, save, saved, then}): `entity` checks the form against the server's field
+// rules (rules.js: counters on long text, messages beside the fields); check() returns more problems (plain
+// words); save() writes on this phone; saved is the toast; then() runs after (usually a navigate).
+export function onSubmit(form, button, { entity, check = () => [], save, saved, then }) {
+  if (entity) fieldRules.decorate(form, entity).catch(() => {});
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (button.hidden || button.disabled) return;
-    if (!showErrors(form, check())) return;
+    const beside = entity ? showFieldErrors(form, await fieldRules.checkForm(form, entity).catch(() => ({}))) : [];
+    if (!showErrors(form, [...beside, ...check()])) return;
     button.disabled = true;
     try {
       await save();

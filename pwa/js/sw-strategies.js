@@ -21,6 +21,7 @@
     "/app/js/ui.js",
     "/app/js/reminders-section.js",
     "/app/js/forms.js",
+    "/app/js/rules.js",
     "/app/js/screens/sign-in.js",
     "/app/js/screens/lock.js",
     "/app/js/screens/caseload.js",

@@ -6,6 +6,7 @@
 import { request, setCsrf, ApiError } from "./api.js";
 import * as store from "./db.js";
 import * as vault from "./vault.js";
+import * as fieldRules from "./rules.js";
 
 const FIVE_MINUTES = 5 * 60 * 1000;
 const FIRST_RETRY = 3000;
@@ -92,6 +93,7 @@ async function run(manual) {
     const deviceId = await ensureDevice();
     await pushAll(deviceId);
     await pullAll(deviceId);
+    await fieldRules.refresh(); // the server's field rules, when they changed (kept for offline use)
     await store.setMetaMany({ last_sync: new Date().toISOString(), ...contact() });
     await sendDeviceName(deviceId);
     reached();

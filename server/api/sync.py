@@ -113,3 +113,25 @@ def pull(args, headers):
         response.set_data(gzip.compress(body, compresslevel=GZIP_LEVEL))
         response.headers["Content-Encoding"] = "gzip"
     return response
+
+
+@blp.route("/rules", methods=["GET"])
+@blp.response(200, description="The field rules of every entity a device may write, read from the server's schemas "
+                               "(the one copy): {\"version\", \"entities\": {entity: {\"fields\": {name: {type, "
+                               "required, nullable, minLength, maxLength, minimum, maximum, choices, maxItems, "
+                               "text}}, \"read_only\": [...]}}}. The field app caches it and refuses, before "
+                               "saving, what the server would refuse. ETag is the version: send If-None-Match.")
+@blp.alt_response(304, description="Not modified: the cached copy is current")
+@blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+def rules():
+    """Field rules (lengths, ranges, choices, required fields) for the phone's forms (issue 14)."""
+    from ..sync.rules import rules_document
+
+    document = rules_document()
+    etag = f'"{document["version"]}"'
+    if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+        response = Response(status=304)
+    else:
+        response = json_response(document)
+    response.headers["ETag"] = etag
+    return response

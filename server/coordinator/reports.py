@@ -25,6 +25,7 @@ from .access import (
     teams_in_scope,
 )
 from .charts import bar_chart
+from .concern_report import concern_summary, minutes_words
 
 DEFAULT_DAYS = 90
 DID_NOT_ATTEND = "3"  # attended: codes.ATTENDED (5, and 6 arrived late but seen)
@@ -278,4 +279,5 @@ def report():
         "coordinator/report.html", scope=scope, report=data, charts=report_charts(data),
         modes=VISIT_MODES, attendance=VISIT_ATTENDANCE, teams=list(teams_in_scope()) if is_admin() else [],
         team_arg=request.args.get("team", ""),
+        concerns=concern_summary(scope, _visits), minutes_words=minutes_words,  # issue 14
     )

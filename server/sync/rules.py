@@ -29,7 +29,10 @@ _DATE_MAX = dt.date(2200, 1, 1)
 def _rule(f: fields.Field) -> dict:
     """One field's rule, as the phone reads it."""
     if isinstance(f, fields.List):
-        out = {"type": "list", "items": _rule(f.inner)["type"]}
+        inner = _rule(f.inner)
+        out = {"type": "list", "items": inner["type"]}
+        if "choices" in inner:
+            out["itemChoices"] = inner["choices"]  # e.g. a goal's CHIME tags
     elif isinstance(f, UtcDateTime):
         out = {"type": "datetime", "min": _DT_MIN.isoformat(), "max": _DT_MAX.isoformat()}
     elif isinstance(f, BoundedDate):

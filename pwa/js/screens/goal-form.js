@@ -37,6 +37,7 @@ function goalScreen(ctx, person, goal) {
         h("span", { text: words })))),
     save);
   onSubmit(form, save, {
+    entity: "goal", // the server's field rules, checked before saving (rules.js)
     check: () => (formValue(form, "title").trim() ? [] : ["Write the goal in their words."]),
     save: () => store.edit([{ entity: "goal", id: goal ? goal.id : store.uuid(), isNew: !goal, fields: {
       person_id: person.id, title: formValue(form, "title").trim(), life_area: formValue(form, "life_area"),

@@ -3,6 +3,7 @@
 import * as store from "../db.js";
 import { h, badge, reasons, fmtDay, fmtWhen } from "../ui.js";
 import { MODES, ATTENDANCE, CONCERNS, REFERRAL_STATUSES, word } from "../codes.js";
+import { concernReply } from "../rules.js";
 
 // The newest rating: server revs order synced ones; ones not yet sent are newer still (in the order made).
 export function latestRating(progress) {
@@ -49,6 +50,7 @@ export async function person(ctx, id) {
     h("p", { class: "sub", text: [word(MODES, v.mode), word(ATTENDANCE, v.attendance), v.concern && v.concern !== "none" ? word(CONCERNS, v.concern) : ""].filter(Boolean).join(" · ") }),
     badge(v), v._sync === "rejected" ? h("p", { class: "error", text: reasons(v._errors) }) : null,
     v.reviewed ? h("p", { class: "sub", text: v.concern_acknowledged ? "Reviewed; concern seen by your coordinator" : "Reviewed by your coordinator" }) : null,
+    concernReply(v),
     reviews.filter((r) => r.visit_id === v.id).map((r) => h("p", { class: "feedback", text: `${r.reviewer_name || "Coordinator"}: ${r.comment || ""}` })));
   const referralItem = (r) => h("li", { class: "card" },
     h("a", { href: `/app/r/${r.id}`, class: "title", text: resourceName.get(r.resource_id) || "A resource" }),

@@ -31,6 +31,7 @@ function referralScreen(ctx, person, resource, referral) {
     field("Follow up on", h("input", { type: "date", name: "follow_up_at", value: follow }), { hint: "Optional" }),
     save);
   onSubmit(form, save, {
+    entity: "referral", // the server's field rules, checked before saving (rules.js)
     save: () => {
       const day = formValue(form, "follow_up_at");
       return store.edit([{ entity: "referral", id: referral ? referral.id : store.uuid(), isNew: !referral, fields: {

@@ -4,6 +4,7 @@ import * as store from "../db.js";
 import { h, field, select, radios, badge, localInput, isoWithOffset } from "../ui.js";
 import { MODES, LOCATIONS, LEGACY_LOCATIONS, ATTENDANCE, CONCERNS, DURATIONS, RATED_BY } from "../codes.js";
 import { errorBox, formValue, missing, onSubmit, rejectedNote } from "../forms.js";
+import { concernReply } from "../rules.js";
 
 const RATINGS = [["", "Not discussed"], ...Array.from({ length: 11 }, (_, i) => [String(i), String(i)])];
 const WELLBEING = [["", "Not asked"], ...Array.from({ length: 11 }, (_, i) => [String(i), String(i)])];
@@ -62,6 +63,7 @@ async function visitScreen(ctx, personId, visit) {
   }
   const checked = (name) => form.querySelector(`input[name=${name}]:checked`).value;
   onSubmit(form, save, {
+    entity: "visit", // the server's field rules, checked before saving (rules.js)
     check: () => {
       const problems = [];
       if (!isoWithOffset(formValue(form, "started_at"))) problems.push("Enter when the visit happened.");
@@ -109,6 +111,6 @@ async function visitScreen(ctx, personId, visit) {
 
   return h("section", { class: "form" },
     h("h1", { text: visit ? "Visit" : "Log a visit" }),
-    h("p", { class: "sub", text: person.display_name }), visit ? badge(visit) : null,
+    h("p", { class: "sub", text: person.display_name }), visit ? badge(visit) : null, concernReply(visit),
     othersVisit ? h("p", { class: "hint", text: "Logged by another worker; only they can change it." }) : null, form);
 }
