@@ -71,7 +71,8 @@ export function problems(started, ends, place) {
   if (!ends || Number.isNaN(ends.getTime())) out.push("Expected end: choose when you expect to finish.");
   else if (ends <= started) out.push("Expected end: it must be after now.");
   else if (ends - started > MAX_HOURS * 3600 * 1000) out.push(`Expected end: it must be within ${MAX_HOURS} hours.`);
-  if (place && place.length > PLACE_MAX) out.push(`Where you are: at most ${PLACE_MAX} characters (now ${place.length}).`);
+  const n = place ? [...place].length : 0; // characters as the server counts them
+  if (n > PLACE_MAX) out.push(`Where you are: at most ${PLACE_MAX} characters (now ${n}).`);
   return out;
 }
 
