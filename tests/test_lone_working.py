@@ -351,3 +351,22 @@ def test_closing_the_alert_on_the_alert_page_resolves_the_check_in(staff_app, sm
     assert (row.status, row.place, row.outcome, row.resolution_note) == ("resolved", None, "other", "Rang her")
     assert pulled(phone, cid)["status"] == "resolved"
     assert one_pass(staff_app, t0 + 96 * MIN)["overdue_pass"] == 0
+
+
+def test_another_teams_coordinator_sees_and_resolves_nothing(staff_app, t0, team, other_team, worker, coordinator,
+                                                            make_user):
+    person = person_on_caseload(worker, "Robin Example")
+    phone = HttpDevice(staff_app.test_client(), worker)
+    cid = check_in(phone, person, t0)
+    outsider = sign_in(staff_app.test_client(), make_user("coordinator", team=other_team))
+    page = outsider.get(f"/coordinator/lone-working?focus={cid}")
+    assert page.status_code == 200 and worker.name not in page.get_data(as_text=True)
+    assert "Flat 2" not in page.get_data(as_text=True)
+    assert post(outsider, f"/coordinator/lone-working/{cid}/resolve", {"outcome": "safe"}).status_code == 404
+    assert post(outsider, "/coordinator/lone-working/not-an-id/resolve", {"outcome": "safe"}).status_code == 404
+    mine = sign_in(staff_app.test_client(), coordinator)
+    html = mine.get("/coordinator/lone-working?focus=nonsense").get_data(as_text=True)
+    assert worker.name in html and "Out on a visit" in html
+    assert CheckIn.get(CheckIn.uuid == cid).status == "open"
+    admin = sign_in(staff_app.test_client(), make_user("admin", team=None))
+    assert worker.name in admin.get("/coordinator/lone-working").get_data(as_text=True)  # admins: every team
