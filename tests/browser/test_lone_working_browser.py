@@ -55,6 +55,28 @@ def _accepted(value: str) -> bool:
     return True
 
 
+def deliver_push(context, page, url: str, payload: dict) -> list:
+    """Hand the decrypted message to the app's service worker as a push event (DevTools protocol), then read
+    the notifications it shows."""
+    import time
+
+    context.grant_permissions(["notifications"], origin=url)
+    cdp = context.new_cdp_session(page)
+    registrations = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated", lambda e: registrations.extend(e["registrations"]))
+    cdp.send("ServiceWorker.enable")
+    deadline = time.monotonic() + 15
+    while not any(r["scopeURL"].endswith("/app/") for r in registrations) and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    [reg] = [r for r in registrations if r["scopeURL"].endswith("/app/") and not r.get("isDeleted")][:1]
+    cdp.send("ServiceWorker.deliverPushMessage", {"origin": url, "registrationId": reg["registrationId"],
+                                                  "data": json.dumps(payload)})
+    page.wait_for_function("() => navigator.serviceWorker.getRegistration('/app/')"
+                           ".then((r) => r.getNotifications()).then((n) => n.length > 0)", timeout=15000)
+    return page.evaluate("() => navigator.serviceWorker.getRegistration('/app/').then((r) => r.getNotifications())"
+                         ".then((ns) => ns.map((n) => [n.body, n.data]))")
+
+
 def one_pass(live_app, field, now):
     with field.db.database.connection_context(), notify.Dispatcher.from_app(live_app, request_timeout=5.0) as d:
         return run_pass(d, now)
@@ -138,6 +160,8 @@ def test_check_in_offline_then_online_overdue_prompt_escalation_resolution(live_
         assert prompted["overdue_pass"] == 1 and prompted["sent"] == 1 and push.problems == []
         [got] = push.received
         assert got["payload"]["body"] == "Are you OK? Tap to check out."
+        shown = deliver_push(context, page, live_server.url, got["payload"])  # the app's sw.js shows it
+        assert shown == [["Are you OK? Tap to check out.", {"url": got["payload"]["url"]}]]
         open_app(page, live_server.url, got["payload"]["url"])  # what tapping the notification opens (sw.js)
         sync_now(page)
         page.wait_for_selector("text=Your visit is past its expected end. Are you OK?")
