@@ -18,7 +18,7 @@ from pwa_steps import open_app, open_person, reload, sign_in, sync_now, wait_syn
 from reminder_push_endpoint import PushEndpoint
 
 from server import notify
-from server.models import CheckIn, PushSubscription, StaffAlert, User
+from server.models import CheckIn, PushSubscription, StaffAlert, User, Visit
 from server.reminders.dispatch import run_pass
 
 AXE = (Path(__file__).parent.parent / "vendor/axe-core-4.14.1/axe.min.js").read_text()
@@ -91,6 +91,12 @@ def test_check_in_offline_then_online_overdue_prompt_escalation_resolution(live_
     with field.tx():
         User.update(work_phone="07700 900123").where(User.id == coordinator.id).execute()
     person = field.person(worker, "Alex Example")
+    with field.tx():  # the last visit planned the next one, in 40 minutes, for 45 minutes
+        from server.db import utcnow
+        from server.sync.revisions import next_rev
+
+        Visit.create(person=person, author=worker, started_at=utcnow() - dt.timedelta(days=7), duration_minutes=45,
+                     next_visit_at=utcnow() + dt.timedelta(minutes=40), rev=next_rev())
     cfg = live_app.config["ALONGSIDE"]
     push = PushEndpoint(cfg.extra["VAPID_PUBLIC_KEY"], cfg.VAPID_SUBJECT)
     try:
@@ -120,10 +126,16 @@ def test_check_in_offline_then_online_overdue_prompt_escalation_resolution(live_
         page.wait_for_function("() => import('/app/js/db.js').then(s => s.getMeta('lone_contacts'))"
                                ".then(c => !!(c && c.coordinators.length))", timeout=15000)
         open_person(page, "Alex Example")
+        page.click("#start-visit-link")  # from the person's page
+        page.wait_for_selector("h1:text-is('Start visit with Alex Example')")
+        page.go_back()
+        page.wait_for_selector("h1:text-is('Alex Example')")
+        page.click("#tabs a[data-tab=diary]")  # or beside the planned visit in the diary
+        page.click("a:has-text('Start visit')")
+        page.wait_for_selector("h1:text-is('Start visit with Alex Example')")
+        assert page.input_value("select[name=length]") == "until"  # from the planned visit: its time + 45 min
 
         go_offline(context)
-        page.click("#start-visit-link")
-        page.wait_for_selector("h1:text-is('Start visit with Alex Example')")
         assert axe_violations(page, "{include: ['#main']}") == [], "Start visit form (360x640)"
         page.select_option("select[name=length]", "30")
         page.fill("input[name=place]", "Flat 2, Elm Street")
@@ -150,6 +162,7 @@ def test_check_in_offline_then_online_overdue_prompt_escalation_resolution(live_
         [row] = field.read(lambda: list(CheckIn.select()))
         assert (row.worker_id, row.person_id, row.place, row.status) == (worker.id, person.id,
                                                                           "Flat 2, Elm Street", "open")
+        assert row.visit_id is not None  # started from the planned visit
         reload(page)
         page.wait_for_selector("text=Your coordinator can see you are on this visit.")
         assert page.locator("#not-told").count() == 0

@@ -91,8 +91,9 @@ export async function startVisit(ctx, personId, params) {
   const planned = params && params.get("visit") ? await store.get("visit", params.get("visit")) : null;
   const now = new Date();
   let defaultEnd = new Date(now.getTime() + 60 * 60 * 1000);
-  if (planned && planned.next_visit_at) { // from the planned visit: its time plus the last visit's length
-    const start = new Date(Math.max(now.getTime(), Date.parse(planned.next_visit_at)));
+  const plannedAt = planned && planned.next_visit_at ? Date.parse(planned.next_visit_at) : NaN;
+  if (Math.abs(plannedAt - now.getTime()) < 3 * 3600 * 1000) { // from the planned visit: its time plus its length
+    const start = new Date(Math.max(now.getTime(), plannedAt));
     defaultEnd = new Date(start.getTime() + (planned.duration_minutes || 60) * 60 * 1000);
   }
   const minutes = Math.round((defaultEnd - now) / 60000);
