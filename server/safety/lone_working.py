@@ -5,9 +5,11 @@ The pass (registered in passes.PASSES, run once per dispatcher pass): a check-in
 plus LONE_GRACE_MINUTES (default 15) prompts the worker's own browsers ("Are you OK? Tap to check out");
 LONE_ESCALATE_AFTER_MINUTES (default 15) after the prompt with no check-out, raise_alert("lone_overdue") tells
 the team's coordinators (push and email, no names or places: the details are on the coordinator page behind the
-link). Each step claims its rows with a conditional UPDATE (status = the state it expects), so two dispatchers
-never prompt or escalate one check-in twice. Every prompt, escalation, late check-out and resolution is stamped
-on the check-in (the phone pulls its status) and written to the audit trail (ids only)."""
+link). Each step selects its rows inside the write transaction (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite's
+write lock keeps other writers out) and moves them on in one UPDATE, so two dispatchers never prompt or escalate
+one check-in twice, and a check-out being pushed (which locks its row) is never half-overtaken. Every prompt,
+escalation, late check-out and resolution is stamped on the check-in (the phone pulls its status) and written to
+the audit trail (ids only)."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ..db import utcnow
+from ..db import is_postgres, utcnow
 from ..models import CheckIn, Visit
 from .envelope import Mutation
 from .errors import Rejected
@@ -53,6 +53,10 @@ def apply_check_in(batch, m: Mutation) -> Outcome:
         return Outcome("applied", record.rev)
     if record.worker_id != batch.user.id:
         raise Rejected("forbidden", {"record_id": ["Only the worker who checked in can change this check-in."]})
+    if is_postgres():
+        # Read under a row lock: a dispatcher pass moving it on (prompt, alert) finishes first, or skips it, so a
+        # check-out always sees whether the coordinators were alerted. (SQLite: the push holds the write lock.)
+        record = CheckIn.select().where(CheckIn.id == record.id).for_update().get()
     values = batch.load_fields(m, {"status": record.status}, new=False)
     person = batch.person_ref(record.person_id)
     if "person_id" in values:
