@@ -54,6 +54,7 @@ class Config:
     # Safety (issue 14): an unacknowledged alert escalates to every coordinator of the team and the admins after
     ALERT_ESCALATE_AFTER_MINUTES: int = 120  # a concern (or a refused visit with a concern)
     LONE_ESCALATE_AFTER_MINUTES: int = 15  # a lone worker overdue, a worker asking for help
+    LONE_GRACE_MINUTES: int = 15  # a check-in this long past its expected end prompts the worker's own phone
     TESTING: bool = False
     extra: dict = field(default_factory=dict)
 

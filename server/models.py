@@ -66,6 +66,7 @@ class User(BaseModel):
     totp_pending = TextField(null=True)
     totp_enabled_at = DateTimeField(null=True)
     totp_last_step = IntegerField(null=True)  # the last time step used: a code works once
+    work_phone = CharField(max_length=30, default="")  # lone working follow-up (0075; server/work_phone.py)
 
     # flask-login: the session's id is the server-side session token, not the user's key,
     # so revoking the token (logout, deactivation) makes any copy of the cookie useless.
@@ -655,6 +656,43 @@ class ErasedRecord(BaseModel):
     by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
 
 
+# --- lone working (issue 14: server/sync/check_ins.py, server/safety/lone_working.py) -------------------
+
+CHECK_IN_STATUSES = ("open", "prompted", "escalated", "resolved", "closed")
+
+
+class CheckIn(SyncedModel):
+    """A worker's lone-working check-in at a person's home: started, expected to end, perhaps where (kept only
+    until the check-in is closed), checked out. `status` moves open -> prompted (the worker's own phone was
+    asked "Are you OK?") -> escalated (the team's coordinators alerted) -> resolved (a coordinator recorded what
+    happened); a check-out from any state closes it. Every prompt, alert and escalation is recorded here (when)
+    and in the audit trail; the alert itself is a StaffAlert whose subject_uuid is this check-in's uuid."""
+
+    person = ForeignKeyField(Person, backref="check_ins", on_delete="CASCADE")
+    worker = ForeignKeyField(User, backref="check_ins", on_delete="CASCADE")
+    team = ForeignKeyField(Team, null=True, backref="+", on_delete="SET NULL")
+    visit = ForeignKeyField(Visit, null=True, backref="+", on_delete="SET NULL")
+    started_at = DateTimeField()
+    expected_end_at = DateTimeField()
+    place = CharField(max_length=200, null=True)  # erased when the check-in is closed or resolved
+    checked_out_at = DateTimeField(null=True)  # the phone's time of "I'm finished / safe"
+    checked_out_received_at = DateTimeField(null=True)  # when that check-out reached the server
+    status = CharField(max_length=10, default="open")
+    prompted_at = DateTimeField(null=True)
+    escalated_at = DateTimeField(null=True)
+    resolved_at = DateTimeField(null=True)
+    resolved_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    outcome = CharField(max_length=20, default="")
+    resolution_note = TextField(default="")  # staff only, never synced
+
+    class Meta:
+        indexes = (
+            (("status", "expected_end_at"), False),  # the dispatcher pass: open and prompted check-ins only
+            (("team", "started_at"), False),  # the coordinator page: a team's check-ins today
+            (("worker", "rev"), False),  # sync pull: the worker's own check-ins
+        )
+
+
 ALL_MODELS = [
     Team, User, UserSession, Person, CaseloadAssignment, Resource, Visit, Goal, GoalProgress,
     Referral, Review, Device, AppliedMutation, ChangeCounter, Conflict, AuditEvent,
@@ -663,6 +701,7 @@ ALL_MODELS = [
     RecoveryCode, SessionDevice, SignInThrottle,
     SupervisionSession, ErasedRecord,
 ]
+ALL_MODELS.append(CheckIn)  # issue 14, lone working
 
 
 # --- safety: staff alerts (issue 14: server/safety/) ------------------------------------------------------

@@ -23,7 +23,7 @@ from .models import (
 SHORT = 120
 NOTE = 10_000
 MAX_GOAL_IDS = 50
-ENTITIES = ("person", "visit", "goal", "goal_progress", "referral", "conflict")
+ENTITIES = ("person", "visit", "goal", "goal_progress", "referral", "conflict", "check_in")
 PULL_ONLY_ENTITIES = ("resource", "review", "supervision")
 
 
@@ -160,6 +160,18 @@ class ConflictFieldsSchema(EntityFieldsSchema):
     action = _choice(("restore", "dismiss"), required=True)
 
 
+class CheckInFieldsSchema(EntityFieldsSchema):
+    """A lone-working check-in (issue 14). expected_end_at must be after started_at and within 12 hours of it:
+    a rule across two fields, checked by the sync handler (sync/check_ins.py) and by the phone alike."""
+
+    person_id = fields.UUID(required=True)
+    visit_id = fields.UUID(allow_none=True)
+    started_at = UtcDateTime(required=True)
+    expected_end_at = UtcDateTime(required=True)
+    place = _text(200, allow_none=True)
+    checked_out_at = UtcDateTime(allow_none=True)
+
+
 FIELD_SCHEMAS: dict[str, type[EntityFieldsSchema]] = {
     "person": PersonFieldsSchema,
     "visit": VisitFieldsSchema,
@@ -168,6 +180,7 @@ FIELD_SCHEMAS: dict[str, type[EntityFieldsSchema]] = {
     "referral": ReferralFieldsSchema,
     "conflict": ConflictFieldsSchema,
 }
+FIELD_SCHEMAS["check_in"] = CheckInFieldsSchema  # issue 14, lone working
 
 # Fields a pull shows but a device may not change. Sending the value it already has is harmless
 # (a device may echo a whole record); sending a different value is refused with these reasons.
@@ -187,6 +200,7 @@ READ_ONLY_FIELDS: dict[str, dict[str, str]] = {
     "referral": {},
     "conflict": {},
 }
+READ_ONLY_FIELDS["check_in"] = {"status": "Set by the server: open, prompted, escalated, resolved or closed."}
 
 
 # What a pull sends: each entity's whole record (a change's `fields`), documented in the OpenAPI document as
@@ -209,6 +223,8 @@ _PULLED_EXTRA: dict[str, dict] = {
                  "won_by": fields.String(allow_none=True), "created_at": fields.AwareDateTime(),
                  "resolution": fields.String(allow_none=True)},
 }
+_PULLED_EXTRA["check_in"] = {"status": fields.String(validate=validate.OneOf(
+    ("open", "prompted", "escalated", "resolved", "closed")))}
 # issue 14: a concern's acknowledgement comes back to the worker's phone: when, the action note, the outcome
 READ_ONLY_FIELDS["visit"].update({
     "concern_ack_at": "Only a coordinator can acknowledge a concern.",

@@ -49,6 +49,10 @@ def test_pulled_and_pushed_fields_agree_with_the_document(app, worker, coordinat
     rev = next(c["rev"] for c in phone.records.values() if c["entity"] == "goal")
     phone.push([mutation("goal", goal.uuid, {"title": "Walk daily"}, base_rev=rev)])
     laptop.push([mutation("goal", goal.uuid, {"title": "Walk to the park"}, base_rev=rev)])  # a conflict is kept
+    [checked_in] = phone.push([mutation("check_in", new_id(), {  # a lone-working check-in (issue 14)
+        "person_id": str(person.uuid), "visit_id": str(visit.uuid), "started_at": "2026-11-20T10:00:00+00:00",
+        "expected_end_at": "2026-11-20T11:00:00+00:00", "place": "Flat 2"})])
+    assert checked_in["status"] == "applied", checked_in
 
     changes = phone.pull_all() + HttpDevice(app.test_client(), coordinator, "coordinator").pull_all()
     by_entity = {}
@@ -74,7 +78,7 @@ def test_pulled_and_pushed_fields_agree_with_the_document(app, worker, coordinat
 
     # A record pulled and pushed back whole (as the phone does when it edits) is accepted as it stands.
     echoes = []
-    for entity in ("person", "visit", "goal", "goal_progress", "referral"):
+    for entity in ("person", "visit", "goal", "goal_progress", "referral", "check_in"):
         change = next(c for c in by_entity[entity] if c["fields"].get("author_id") in (None, str(worker.uuid)))
         echoes.append(mutation(entity, change["record_id"], change["fields"], base_rev=change["rev"]))
     results = phone.push(echoes)

@@ -27,6 +27,7 @@ const lazy = {
   voidVisit: () => import("./screens/visit-void.js"),
   rateGoal: () => import("./screens/goal-rating.js"),
   ending: () => import("./screens/ending.js"),
+  lone: () => import("./screens/lone-working.js"),
 };
 
 // [pattern, loader, screen name, live (safe to redraw when data arrives), tab]
@@ -47,6 +48,8 @@ const ROUTES = [
   [/^\/app\/v\/([^/]+)\/void$/, lazy.voidVisit, "voidVisit", false, "caseload"],
   [/^\/app\/g\/([^/]+)\/rate$/, lazy.rateGoal, "rateGoal", false, "caseload"],
   [/^\/app\/p\/([^/]+)\/close$/, lazy.ending, "closeEngagement", false, "caseload"],
+  [/^\/app\/p\/([^/]+)\/check-in$/, lazy.lone, "startVisit", false, "caseload"],
+  [/^\/app\/check-in\/([^/]+)$/, lazy.lone, "checkInScreen", true, "caseload"],
 ];
 
 let current = { live: false };
@@ -242,6 +245,8 @@ function redraw() {
 }
 sync.events.addEventListener("pulled", redraw);
 sync.events.addEventListener("synced", redraw);
+// Lone working: keep the coordinators' numbers on the phone for a visit without signal (at most hourly).
+sync.events.addEventListener("synced", () => lazy.lone().then((m) => m.refreshContacts()).catch(() => {}));
 sync.events.addEventListener("signin", () => showStatus());
 sync.events.addEventListener("revoked", async () => {
   ctx.user = null;

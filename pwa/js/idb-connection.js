@@ -20,6 +20,7 @@ export const STORES = {
   review: "reviews",
   conflict: "conflicts",
   supervision: "supervision", // version 2: the worker's own supervision sessions, read-only (issue 16)
+  check_in: "check_ins", // version 3: the worker's lone-working check-ins (issue 14)
 };
 const INDEXES = {
   visits: [["person_id", "person_id"], ["_next", "_next"]],
@@ -38,10 +39,10 @@ export class PageAwayError extends Error {
 }
 
 function open() {
-  return openDB(DB_NAME, 2, {
+  return openDB(DB_NAME, 3, {
     upgrade(d, oldVersion, _newVersion, tx) {
       if (oldVersion < 1) {
-        for (const name of Object.values(STORES).filter((n) => n !== "supervision")) {
+        for (const name of Object.values(STORES).filter((n) => n !== "supervision" && n !== "check_ins")) {
           const store = d.createObjectStore(name, { keyPath: "id" });
           for (const [index, path] of INDEXES[name] || []) store.createIndex(index, path);
         }
@@ -54,6 +55,7 @@ function open() {
         // Pulls before this version skipped supervision; pull everything once more (merged by rev) to get it.
         if (oldVersion >= 1) tx.objectStore("meta").delete("cursor");
       }
+      if (oldVersion < 3) d.createObjectStore("check_ins", { keyPath: "id" }); // new: nothing to pull again
     },
     blocking() { closeDB(); }, // another tab wants to upgrade or delete: let it (and reopen on our next use)
     terminated() { dbPromise = null; }, // closed by the browser (storage cleared, disk error): reopen next time

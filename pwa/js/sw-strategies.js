@@ -33,6 +33,7 @@
     "/app/js/screens/diary.js",
     "/app/js/screens/sync.js",
     "/app/js/screens/settings.js",
+    "/app/js/screens/lone-working.js",
     "/app/js/vault.js",
     "/app/js/chips.js",
     "/app/js/visit-state.js",

@@ -7,3 +7,6 @@ def register_api(app) -> None:
 
     for module in (auth, devices, sync, invites):
         api.register_blueprint(module.blp)
+    from . import lone_working  # issue 14
+
+    api.register_blueprint(lone_working.blp)

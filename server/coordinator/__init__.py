@@ -75,4 +75,5 @@ bp.register_blueprint(invite_bp)
 
 from . import outcomes_views, records, supervision  # noqa: E402,F401 - issue 16
 
+__import__(f"{__name__}.lone_working")  # issue 14, lone working: "Out on visits"
 import_module(".alerts", __name__)  # issue 14: staff alerts (a call, so other branches' imports merge cleanly)

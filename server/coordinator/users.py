@@ -264,3 +264,23 @@ def team_new():
         raise BadInput("There is already a team with that name.") from exc
     flash(f"Team “{name}” added. Add its coordinator and workers next.", "ok")
     return redirect(url_for("coordinator.user_list"))
+
+
+@bp.post("/users/<user_id>/work-phone")
+def user_work_phone(user_id):
+    """The work phone number coordinators call for lone-working follow-up (issue 14): set by a coordinator
+    for their team's workers, by anyone for their own account, and by the worker in the field app."""
+    from ..work_phone import PhoneError, clean_work_phone
+
+    user = get_user_or_404(user_id)
+    if user.id != current_user.id:
+        check_can_manage(user)
+    try:
+        phone = clean_work_phone(request.form.get("work_phone", ""))
+    except PhoneError as exc:
+        raise BadInput(str(exc)) from exc
+    with write_transaction():
+        User.update(work_phone=phone).where(User.id == user.id).execute()
+        audit("user.work_phone", "user", user.uuid, team=user.team_id)
+    flash(f"Work phone for {user.name} {'saved' if phone else 'removed'}.", "ok")
+    return redirect(url_for("coordinator.user_detail", user_id=user.uuid))

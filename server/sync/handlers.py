@@ -13,7 +13,7 @@ import json
 from marshmallow import ValidationError
 
 from ..db import utcnow
-from ..models import CaseloadAssignment, Conflict, Goal, GoalProgress, Person, Referral, Resource, Visit
+from ..models import CaseloadAssignment, CheckIn, Conflict, Goal, GoalProgress, Person, Referral, Resource, Visit
 from .bulk import NewVisitRef, defaults
 from .envelope import Mutation
 from .errors import NO_SUCH_GOAL, Rejected
@@ -309,6 +309,9 @@ def _record_public(entity: str, record, person: Person) -> dict:
     return person_fields(row)
 
 
+from .check_ins import apply_check_in  # noqa: E402 - issue 14, lone working
+
+MODELS["check_in"] = CheckIn
 HANDLERS = {
     "person": apply_person,
     "visit": apply_visit,
@@ -316,4 +319,5 @@ HANDLERS = {
     "goal_progress": apply_goal_progress,
     "referral": apply_referral,
     "conflict": apply_conflict,
+    "check_in": apply_check_in,
 }

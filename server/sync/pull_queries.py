@@ -13,6 +13,7 @@ import peewee
 from ..db import database, is_postgres
 from ..models import (
     CaseloadAssignment,
+    CheckIn,
     Conflict,
     Goal,
     GoalProgress,
@@ -28,7 +29,8 @@ from . import wire
 from .scope import ALL, PullScope, people_filter
 
 # Parents before children inside one rev, so a device with foreign keys can apply a page in order.
-PULL_ORDER = ("resource", "person", "goal", "visit", "goal_progress", "referral", "review", "conflict", "supervision")
+PULL_ORDER = ("resource", "person", "goal", "visit", "goal_progress", "referral", "review", "conflict", "supervision",
+              "check_in")
 
 
 @dataclass
@@ -92,7 +94,18 @@ def sources() -> list[Source]:
                 lambda: (SupervisionSession.select(SupervisionSession, reviewer.name.alias("recorder_name"))
                          .join(reviewer, peewee.JOIN.LEFT_OUTER, on=(SupervisionSession.recorded_by == reviewer.id))),
                 None, wire.supervision_fields, owner_col=lambda: SupervisionSession.worker),
+        check_in_source(),
     ]
+
+
+def check_in_source() -> Source:
+    """A worker's own lone-working check-ins (issue 14): owned by the worker, not by the person's scope."""
+    visit = Visit.alias("ci_visit")
+    return Source("check_in", CheckIn,
+                  lambda: (CheckIn.select(CheckIn, Person.uuid.alias("p_uuid"), visit.uuid.alias("v_uuid"))
+                           .join(Person, on=(CheckIn.person == Person.id))
+                           .join_from(CheckIn, visit, peewee.JOIN.LEFT_OUTER, on=(CheckIn.visit == visit.id))),
+                  None, wire.check_in_fields, owner_col=lambda: CheckIn.worker)
 
 
 ORDER = {name: i for i, name in enumerate(PULL_ORDER)}

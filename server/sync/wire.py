@@ -172,11 +172,19 @@ def supervision_fields(r: dict) -> dict:
             "wellbeing": r["wellbeing"], "recorded_by": r["recorder_name"]}
 
 
+def check_in_fields(r: dict) -> dict:
+    """A lone-working check-in, on its worker's phone (issue 14). The place is gone once it is closed."""
+    return {"person_id": uuid_str(r["p_uuid"]), "visit_id": uuid_str(r["v_uuid"]),
+            "started_at": iso_dt(r["started_at"]), "expected_end_at": iso_dt(r["expected_end_at"]),
+            "place": r["place"], "checked_out_at": iso_dt(r["checked_out_at"]), "status": r["status"]}
+
+
 SERIALISERS = {
     "person": person_fields, "visit": visit_fields, "goal": goal_fields, "goal_progress": goal_progress_fields,
     "referral": referral_fields, "resource": resource_fields, "review": review_fields, "conflict": conflict_fields,
     "supervision": supervision_fields,
 }
+SERIALISERS["check_in"] = check_in_fields
 
 
 def change(entity: str, row: dict, rev: int) -> dict:

@@ -18,6 +18,7 @@ export async function diary() {
     visits.length ? [...days.values()].map((list) => h("div", { class: "day" },
       h("h2", { text: fmtDay(list[0].next_visit_at) }),
       h("ul", { class: "list" }, list.map((v) => h("li", {}, h("a", { href: `/app/p/${v.person_id}`, class: "row" },
-        h("span", { class: "name", text: names.get(v.person_id) }), h("span", { class: "sub", text: fmtTime(v.next_visit_at) })))))))
+        h("span", { class: "name", text: names.get(v.person_id) }), h("span", { class: "sub", text: fmtTime(v.next_visit_at) })),
+        h("a", { href: `/app/p/${v.person_id}/check-in?visit=${v.id}`, class: "btn", text: "Start visit" }))))))
       : h("p", { class: "empty", text: "No visits planned. Set the next visit when you log one." }));
 }

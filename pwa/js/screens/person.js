@@ -77,6 +77,7 @@ export async function person(ctx, id) {
     openConflicts.length ? h("p", { class: "banner warn" }, h("a", { href: "/app/conflicts",
       text: `${openConflicts.length} change${openConflicts.length > 1 ? "s" : ""} made on two phones: check and restore` })) : null,
     h("div", { class: "actions" },
+      h("a", { href: `/app/p/${id}/check-in`, class: "btn wide", id: "start-visit-link" }, "Start visit (lone working)"),
       h("a", { href: `/app/p/${id}/visit`, class: "btn primary wide", id: "log-visit" }, "Log a visit"),
       h("a", { href: `/app/p/${id}/goal`, class: "btn" }, "New goal"),
       h("a", { href: `/app/resources?person=${id}`, class: "btn" }, "Refer")),

@@ -50,11 +50,14 @@ export async function settings(ctx) {
     s.wellbeing != null ? h("p", { class: "sub", text: `Your wellbeing, as you shared it: ${s.wellbeing} out of 10` }) : null,
     h("p", { class: "sub", text: `Recorded by ${s.recorded_by || "your coordinator"}` }))))
     : h("p", { class: "empty", id: "supervision", text: "No supervision sessions recorded yet." });
+  const workPhone = h("section", { id: "work-phone", "aria-labelledby": "work-phone-h" }); // lone working (issue 14)
+  import("./lone-working.js").then((m) => m.mountWorkPhone(workPhone)).catch(() => {});
   return h("section", {},
     h("h1", { text: "Settings" }),
     h("p", { text: `Signed in as ${ctx.user ? ctx.user.name : ""}.` }),
     h("p", { class: "sub", id: "storage-state", text: storageWords(persisted) }),
     nameForm, message,
+    workPhone,
     h("h2", { text: "My supervision" }),
     supervision,
     h("h2", { text: "Lock" }),
