@@ -134,7 +134,7 @@ def test_every_form_needs_the_csrf_token(app, client, two_teams):
     sign_in(client, a["coordinator"])
     ids = {"visit_id": a["visit"].uuid, "person_id": a["person"].uuid, "user_id": a["worker"].uuid,
            "device_id": a["device"].uuid, "resource_id": make_resource("Library").uuid, "token": "x",
-           "alert_id": a["alert"].uuid}
+           "alert_id": a["alert"].uuid, "checkin_id": "6f1c2d3e-0000-4000-8000-000000000001"}
     posts = [rule for rule in app.url_map.iter_rules()
              if rule.endpoint.startswith("coordinator.") and "POST" in rule.methods]
     assert len(posts) >= 20

@@ -88,6 +88,7 @@ def test_odd_values_in_every_form_and_query_never_cause_a_500(app, client, coord
            "device_id": Device.create(user=worker, name="Phone").uuid, "resource_id": make_resource().uuid}
     from server.safety.alerts import raise_alert  # issue 14: the alert pages too
 
+    ids["checkin_id"] = "6f1c2d3e-0000-4000-8000-000000000001"  # lone working: no such check-in is a 404
     ids["alert_id"] = raise_alert("concern", person.team_id, subject_uuid=str(visit.uuid), person=person).uuid
     sign_in(client, coordinator)
     odd_values = ["", "x" * 5000, "\x00", "2026-02-30", "-1", str(worker.uuid)]

@@ -61,7 +61,7 @@ def test_0060_backfills_reminders_and_keeps_consents_and_subscriptions(tmp_path)
 
     with database.connection_context():
         team = Team.create(name="T")
-        user = User.create(email="w@example.test", name="W", role="peer_worker", team=team, password_hash="x")
+        user = create_as_was(User, email="w@example.test", name="W", role="peer_worker", team=team, password_hash="x")
         person = create_as_was(Person, team=team, display_name="P")  # later migrations add columns
         visit = create_as_was(Visit, person=person, author=user, started_at=dt.datetime(2030, 1, 1, 9),
                                  next_visit_at=dt.datetime(2030, 1, 8, 10))

@@ -7,7 +7,11 @@ import datetime as dt
 import uuid as uuidlib
 
 import peewee
-from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, TextField, UUIDField
+from peewee import SQL, BooleanField, CharField, DateTimeField, ForeignKeyField, TextField, UUIDField
+
+# A default in the database too: an app server still on the previous release (or an older migration's test)
+# inserts rows without the new column.
+EMPTY = [SQL("DEFAULT ''")]
 
 database = peewee.DatabaseProxy()
 
@@ -74,4 +78,4 @@ def up(migrator, db):
     # open alerts only: a resolved alert does not stop a new one for the same subject
     db.execute_sql("CREATE UNIQUE INDEX staff_alert_kind_subject_uuid ON staff_alert (kind, subject_uuid) "
                    "WHERE resolved_at IS NULL")
-    migrate(migrator.add_column("visit", "concern_outcome", CharField(max_length=20, default="")))
+    migrate(migrator.add_column("visit", "concern_outcome", CharField(max_length=20, default="", constraints=EMPTY)))

@@ -4,7 +4,11 @@ A person's engagement can be closed with a reason and an ending summary; a hando
 on reassignment; missed_in_a_row caches the did-not-attend count (server/attendance.py). Frozen here: do not
 import server.models."""
 
-from peewee import CharField, DateField, DateTimeField, IntegerField, TextField
+from peewee import SQL, CharField, DateField, DateTimeField, IntegerField, TextField
+
+# A default in the database too: an app server still on the previous release (or an older migration's test)
+# inserts rows without the new column.
+EMPTY = [SQL("DEFAULT ''")]
 
 MISSED = ("3", "7")
 ATTENDED = ("5", "6")
@@ -15,13 +19,13 @@ def up(migrator, db):
 
     migrate(
         migrator.add_column("visit", "voided_at", DateTimeField(null=True)),
-        migrator.add_column("visit", "voided_reason", TextField(default="")),
+        migrator.add_column("visit", "voided_reason", TextField(default="", constraints=EMPTY)),
         migrator.add_column("visit", "edited_at", DateTimeField(null=True)),
         migrator.add_column("person", "closed_at", DateField(null=True)),
-        migrator.add_column("person", "closed_reason", CharField(max_length=20, default="")),
-        migrator.add_column("person", "ending_summary", TextField(default="")),
-        migrator.add_column("person", "handover_note", TextField(default="")),
-        migrator.add_column("person", "missed_in_a_row", IntegerField(default=0)),
+        migrator.add_column("person", "closed_reason", CharField(max_length=20, default="", constraints=EMPTY)),
+        migrator.add_column("person", "ending_summary", TextField(default="", constraints=EMPTY)),
+        migrator.add_column("person", "handover_note", TextField(default="", constraints=EMPTY)),
+        migrator.add_column("person", "missed_in_a_row", IntegerField(default=0, constraints=[SQL("DEFAULT 0")])),
     )
     # Existing people: count their missed visits now (the same rule as server/attendance.py), so a person who
     # missed the last two before this release is flagged at once.

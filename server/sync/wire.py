@@ -23,7 +23,10 @@ def uuid_str(value) -> str | None:
 def iso_dt(value) -> str | None:
     if value is None:
         return None
-    if type(value) is str:  # SQLite: "2026-11-20 10:00:00[.ffffff]", naive UTC
+    if type(value) is str:  # SQLite, and PostgreSQL's text: "2026-11-20 10:00:00[.ffffff]", naive UTC
+        dot = value.find(".", 19)
+        if dot != -1 and len(value) != dot + 7:  # PostgreSQL drops a fraction's trailing zeros: same text always
+            value = value[:dot + 1] + value[dot + 1:].ljust(6, "0")
         return value.replace(" ", "T", 1) + "+00:00"
     return value.isoformat() + "+00:00"
 
