@@ -74,7 +74,7 @@ def _scores(model, owner_col, time_col, value_col, owners, scope: Scope, extra=N
         if extra is not None:
             cond &= extra(inner)
         order = [at.desc(), inner.id.desc()] if descending else [at, inner.id]
-        packed = inner.id * PACK + getattr(inner, value_col.name) + SHIFT
+        packed = inner.id.cast("BIGINT") * PACK + getattr(inner, value_col.name) + SHIFT  # 4-byte ids overflow
         return inner.select(packed).where(cond).order_by(*order).limit(1)
 
     keys = [owners.c.oid, owners.c.pid, *(getattr(owners.c, name) for name in columns)]
