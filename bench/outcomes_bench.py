@@ -227,10 +227,13 @@ def main() -> None:
             ("subject access page, 500 visits", f"/coordinator/people/{ids['subject']}/record", "<= 1 s"),
             ("subject access JSON, 500 visits", f"/coordinator/people/{ids['subject']}/record.json", "<= 1 s"),
         ]
+        load = " ".join(f"{x:.2f}" for x in os.getloadavg())
         print(f"\n| {args.engine} | median of {args.runs} | bytes | target |\n|---|---|---|---|")
         for label, path, target in rows:
             median, size, _ = timed(client, path, args.runs)
             print(f"| {label} | {median:.0f} ms | {size:,} | {target} |")
+        print(f"load average (1, 5, 15 min) before: {load}; after: "
+              + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     finally:
         dbmod.dispose() if hasattr(dbmod, "dispose") else None
         if drop:

@@ -208,3 +208,23 @@ def test_the_queries_can_read_the_partial_indexes(app, coordinator, login):
             type(database.obj).execute_sql = real
         plans = "\n".join(_plan(sql, params) for sql, params in captured)
         assert "visit_person_wellbeing" in plans and "goal_progress_goal_rating" in plans
+
+
+def test_row_ids_beyond_two_million_pack_without_overflow(app, team, worker):
+    """A score and its row id are packed as id * 1024 + score + 512: with PostgreSQL's 4-byte ids that product
+    passes 2**31 once ids pass 2,097,151 (a few years of a busy service's visits), so it is done in 8 bytes."""
+    with app.app_context(), database.connection_context():
+        now = utcnow().replace(microsecond=0)
+        with write_transaction():
+            rev = next_rev()
+            person = Person.create(team=team, display_name="Big ids", rev=rev)
+            goal = Goal.create(person=person, created_by=worker, title="g", rev=rev)
+            for i, (rating, wellbeing) in enumerate(((1, 2), (5, 9))):
+                when = now - dt.timedelta(days=3 - i)
+                Visit.create(id=2_100_000_000 + i, person=person, author=worker, started_at=when,
+                             wellbeing=wellbeing, rev=rev)
+                GoalProgress.create(id=2_100_000_000 + i, goal=goal, author=worker, rating=rating,
+                                    created_at=when, rev=rev)
+        out = build_outcomes(Scope([team.id], now.date() - dt.timedelta(days=10), now.date(), "Team"), True)
+    assert (out.goals.counted, out.goals.improved, out.wellbeing.counted, out.wellbeing.improved) == (1, 1, 1, 1)
+    assert [(first, latest) for *_, first, latest, _change, _result in out.per_goal] == [(1, 5)]

@@ -74,7 +74,7 @@ def _scores(model, owner_col, time_col, value_col, owners, scope: Scope, extra=N
         if extra is not None:
             cond &= extra(inner)
         order = [at.desc(), inner.id.desc()] if descending else [at, inner.id]
-        packed = inner.id * PACK + getattr(inner, value_col.name) + SHIFT
+        packed = inner.id.cast("BIGINT") * PACK + getattr(inner, value_col.name) + SHIFT  # 4-byte ids overflow
         return inner.select(packed).where(cond).order_by(*order).limit(1)
 
     keys = [owners.c.oid, owners.c.pid, *(getattr(owners.c, name) for name in columns)]
@@ -123,17 +123,24 @@ def goal_outcomes(scope: Scope, out: Outcomes, per_goal: bool = False) -> None:
                                  _value(scores.c.latest), Case(None, [(scores.c.first != scores.c.latest, 1)], 0))
              .from_(scores))  # "two or more" as a column, not a WHERE: see _shares
     sql, params = query.sql()  # raw rows: the CSV's rows are per goal anyway, peewee's conversion is not needed
+    tag_lists: dict = {}
     for guuid, puuid, tags, first, latest, counted in GoalProgress._meta.database.execute_sql(sql, params):
         if not counted:
             continue
-        out.per_goal.append((_uuid(guuid), _uuid(puuid), _tags(tags), first,
-                             latest, latest - first, classify(first, latest)))
+        if tags not in tag_lists:  # a few distinct lists (sorted, unique since 0091): parse each once
+            tag_lists[tags] = _tags(tags)
+        out.per_goal.append((_uuid(guuid), _uuid(puuid), tag_lists[tags], first, latest, latest - first,
+                             classify(first, latest)))
     out.per_goal.sort()
 
 
 def _uuid(raw) -> str:
-    """A raw uuid column as text: psycopg2 gives a UUID, SQLite peewee's 32 hex digits."""
-    return str(raw if isinstance(raw, uuidlib.UUID) else uuidlib.UUID(raw))
+    """A raw uuid column as text: psycopg2 gives a UUID, SQLite peewee's 32 hex digits (cut, not parsed)."""
+    if isinstance(raw, uuidlib.UUID):
+        return str(raw)
+    if len(raw) == 32:
+        return f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}".lower()
+    return str(uuidlib.UUID(raw))
 
 
 def wellbeing_outcomes(scope: Scope, out: Outcomes) -> None:

@@ -126,3 +126,6 @@ def get_session_or_404(session_id) -> SupervisionSession:
     if session is None or session.deleted or get_worker_or_none(str(session.worker.uuid)) is None:
         abort(404)
     return session
+
+
+from . import supervision_edit  # noqa: E402,F401 - correcting and deleting a session (its routes)

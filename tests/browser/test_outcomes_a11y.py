@@ -1,6 +1,7 @@
 """Issue 16's coordinator pages in Chromium at phone (360x640) and laptop (1366x768) sizes: the outcomes report
 (SVG charts, each with a table), a person's page with wellbeing over time, their subject access page, and the
-supervision pages (recording a session); axe-core finds nothing on any of them. Screenshots go to tmp_path."""
+supervision pages (recording, changing and deleting a session); axe-core finds nothing on any of them.
+Screenshots go to tmp_path."""
 
 from __future__ import annotations
 
@@ -64,6 +65,7 @@ def test_outcomes_supervision_and_record_pages_are_accessible(live_server, field
 
     page.goto(live_server.url + f"/coordinator/people/{person.uuid}/record")
     page.get_by_text("Walked to the park.").first.wait_for()
+    page.locator("#end-of-record").wait_for()  # streamed to the end
     assert axe_violations(page) == [], "subject access page"
 
     page.goto(live_server.url + "/coordinator/supervision")
@@ -78,6 +80,17 @@ def test_outcomes_supervision_and_record_pages_are_accessible(live_server, field
     page.get_by_text("Read the lone working guide").wait_for()
     assert axe_violations(page) == [], "supervision worker page"
     page.screenshot(path=str(tmp_path / f"supervision-{size}.png"), full_page=True)
+
+    page.get_by_role("link", name="Change or delete the session").click()
+    assert page.input_value("#topics") == "Boundaries" and page.input_value("#wellbeing") == "7"
+    assert axe_violations(page) == [], "supervision session: change or delete"
+    page.screenshot(path=str(tmp_path / f"supervision-change-{size}.png"), full_page=True)
+    page.fill("#topics", "Boundaries, and saying no")
+    page.get_by_role("button", name="Save changes").click()
+    page.get_by_text("Boundaries, and saying no").wait_for()
+    page.get_by_role("link", name="Change or delete the session").click()
+    page.get_by_role("button", name="Delete this session").click()
+    page.get_by_text("No sessions recorded yet.").wait_for()
     if os_env_shots := __import__("os").environ.get("ALONGSIDE_SHOTS"):
         for shot in tmp_path.glob("*.png"):
             Path(os_env_shots).mkdir(parents=True, exist_ok=True)
