@@ -31,11 +31,6 @@ def _id(value):
     return getattr(value, "id", value)
 
 
-def _staff_of_team(team_id) -> list[User]:
-    return list(User.select().where((User.team == team_id) & User.active
-                                    & User.role.in_(("coordinator", "admin"))).order_by(User.id))
-
-
 def _admins() -> list[User]:
     return list(User.select().where(User.active & (User.role == "admin")).order_by(User.id))
 
@@ -50,17 +45,28 @@ def recipients(team_id, *, escalation: bool = False) -> list[tuple[User, tuple[s
     """(user, channels) for an alert on this team. Raised: the team's coordinators who chose a way to be told;
     when none did, every coordinator of the team by email (email is always possible). Escalated: every
     coordinator of the team and every admin, each as they chose, else by email."""
-    users = {u.id: u for u in _staff_of_team(team_id)}
-    if escalation:
-        users.update({u.id: u for u in _admins()})
-    if not users:
-        return []
-    choices = {c.user_id: c for c in StaffAlertChoice.select().where(StaffAlertChoice.user.in_(list(users)))}
-    chosen = [(u, _channels(choices.get(u.id))) for u in users.values()]
-    if escalation:
-        return [(u, channels or ("email",)) for u, channels in chosen]
-    opted = [(u, channels) for u, channels in chosen if channels]
-    return opted or [(u, ("email",)) for u in users.values()]
+    return recipients_by_team([team_id], escalation=escalation)[team_id]
+
+
+def recipients_by_team(team_ids, *, escalation: bool = False) -> dict:
+    """recipients() for many teams in three queries (a pass escalating many alerts at once)."""
+    staff = list(User.select().where((User.team.in_(list(team_ids))) & User.active
+                                     & User.role.in_(("coordinator", "admin"))).order_by(User.id))
+    admins = _admins() if escalation else []
+    ids = {u.id for u in staff} | {u.id for u in admins}
+    choices = ({c.user_id: c for c in StaffAlertChoice.select().where(StaffAlertChoice.user.in_(list(ids)))}
+               if ids else {})
+    out = {}
+    for team_id in team_ids:
+        users = {u.id: u for u in staff if u.team_id == team_id}
+        users.update({u.id: u for u in admins})
+        chosen = [(u, _channels(choices.get(u.id))) for u in users.values()]
+        if escalation:
+            out[team_id] = [(u, channels or ("email",)) for u, channels in chosen]
+        else:
+            opted = [(u, channels) for u, channels in chosen if channels]
+            out[team_id] = opted or [(u, ("email",)) for u in users.values()]
+    return out
 
 
 def _send(alert: StaffAlert, template: str, values: dict, people, key: str, now: dt.datetime) -> int:
@@ -199,7 +205,7 @@ def escalate_due(now: dt.datetime | None = None, batch: int = 500) -> int:
 def _queue_escalations(due, now: dt.datetime) -> None:
     from ..notify.outbox import insert, staff_rows
 
-    people = {team: recipients(team, escalation=True) for team in {a.team for a in due}}
+    people = recipients_by_team({a.team for a in due}, escalation=True)
     user_ids = {u.id for found in people.values() for u, _ in found}
     subs: dict[int, list[int]] = {}
     if user_ids:
