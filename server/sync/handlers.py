@@ -19,7 +19,7 @@ from .envelope import Mutation
 from .errors import NO_SUCH_GOAL, Rejected
 from .revisions import field_stamps, next_rev, stamp_author, stamp_change, stamp_values
 from .rules import FIELD_SCHEMAS
-from .wire import goal_fields, person_fields, referral_fields, visit_fields
+from .wire import goal_fields, iso_dt, person_fields, referral_fields, visit_fields
 from .writes import Outcome, attr, create, delete, keep_conflict, public, write
 
 MODELS = {"person": Person, "visit": Visit, "goal": Goal, "goal_progress": GoalProgress, "referral": Referral}
@@ -178,7 +178,8 @@ def apply_goal_progress(batch, m: Mutation) -> Outcome:
         raise Rejected("forbidden", {"goal_id": ["This goal's person is not on your caseload."]})
     if m.op == "delete":
         return delete(batch, m, record, person)
-    current = {"author_id": str(batch.user.uuid), "person_id": str(person.uuid)}  # read-only, may be echoed
+    current = {"author_id": str(batch.user.uuid), "person_id": str(person.uuid),  # read-only, may be echoed
+               "created_at": iso_dt(record.created_at)}
     values = batch.load_fields(m, current, new=False)
     _same_parent(values, "goal_id", goal.uuid, "Goal progress cannot move to another goal.")
     values = _rating_visit(batch, values, goal)
