@@ -18,7 +18,7 @@ import json
 
 from flask import Response, render_template
 
-from ..codes import CHIME, RATED_BY, VISIT_ATTENDANCE, VISIT_LOCATIONS, VISIT_MODES
+from ..codes import CHIME, CLOSED_REASONS, RATED_BY, VISIT_ATTENDANCE, VISIT_LOCATIONS, VISIT_MODES
 from ..db import utcnow, write_transaction
 from ..models import (
     AuditEvent,
@@ -80,6 +80,10 @@ def subject_record(person: Person) -> dict:
                    "engagement_start": jsonable(person.engagement_start), "planned_end": jsonable(person.planned_end),
                    "status": person.status, "reminders_opt_in": person.reminders_opt_in,
                    "added": _when(person.created_at),
+                   # issue 15: how the engagement ended, and the handover note a coordinator wrote
+                   "closed_at": jsonable(person.closed_at),
+                   "closed_reason": CLOSED_REASONS.get(person.closed_reason, ""),
+                   "ending_summary": person.ending_summary, "handover_note": person.handover_note,
                    "workers": [names.get(a.worker_id, "") for a in person.assignments.order_by(
                        CaseloadAssignment.started_at)]},
         "visits": [{"id": str(v.uuid), "when": _when(v.started_at), "minutes": v.duration_minutes,
@@ -88,7 +92,8 @@ def subject_record(person: Person) -> dict:
                     "attendance": VISIT_ATTENDANCE.get(v.attendance, v.attendance), "group": v.group_session,
                     "wellbeing": v.wellbeing, "concern": v.concern, "concern_notes": v.concern_notes,
                     "notes": v.notes, "next_visit": _when(v.next_visit_at), "by": names.get(v.author_id, ""),
-                    "removed": v.deleted, "feedback": feedback.get(v.id, [])} for v in visits],
+                    "removed": v.deleted, "voided": _when(v.voided_at), "voided_reason": v.voided_reason,
+                    "feedback": feedback.get(v.id, [])} for v in visits],
         "goals": [{"id": str(g.uuid), "title": g.title, "life_area": g.life_area, "steps": g.steps,
                    "status": g.status, "target_date": jsonable(g.target_date), "set": _when(g.created_at),
                    "achieved": _when(g.achieved_at), "removed": g.deleted,
@@ -139,7 +144,7 @@ def closed_on(person: Person) -> dt.date:
     (status set to closed). The latest is the safe choice: a record is never kept for less than the period."""
     last_visit = (Visit.select(Visit.started_at).where(Visit.person == person)
                   .order_by(Visit.started_at.desc()).scalar())
-    days = [d for d in (person.planned_end, _date(last_visit), _date(person.updated_at)) if d]
+    days = [d for d in (person.planned_end, _date(last_visit), _date(person.updated_at), person.closed_at) if d]
     return max(days)
 
 
