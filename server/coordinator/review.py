@@ -193,7 +193,7 @@ def review_bulk():
     if any(i is None for i in ids):
         raise BadInput("One of the ticked visits could not be read. Please reload the page.")
     with write_transaction():
-        found = list(visits().select(Visit, Person).where(Visit.uuid.in_(ids) & Visit.reviewed_at.is_null()))
+        found = list(visits().select(Visit, Person).where(Visit.uuid.in_(ids) & needs_review()))
         if found:
             last = next_rev(len(found))
             for offset, visit in enumerate(found):
