@@ -13,7 +13,11 @@ const DAY = 24 * 60 * 60 * 1000;
 // The run of missed visits, newest first (the server's rule, counted here too so a visit logged offline counts).
 export function missedInARow(visits) {
   const sorted = visits.filter((v) => !v.deleted && !isVoided(v) && (MISSED.includes(v.attendance) || ATTENDED.includes(v.attendance)))
-    .sort((a, b) => (a.started_at < b.started_at ? 1 : -1));
+    .sort((a, b) => {
+      const ta = Date.parse(a.started_at), tb = Date.parse(b.started_at);
+      if (ta !== tb) return tb - ta;
+      return (b.rev ?? Infinity) - (a.rev ?? Infinity) || 0; // at the same minute, the later synced (or unsent) first
+    });
   let count = 0;
   for (const v of sorted) {
     if (!MISSED.includes(v.attendance)) break;
