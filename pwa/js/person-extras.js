@@ -45,7 +45,7 @@ export function weeksLeft(day, now = new Date()) {
 }
 
 export function engagement(p) {
-  if (p.status === "closed" || p.closed_reason) {
+  if (p.status === "closed") {
     return h("div", { class: "card ending", id: "ending" },
       h("p", { class: "title", text: `Engagement closed${p.closed_at ? ` on ${fmtDay(p.closed_at)}` : ""}${p.closed_reason ? `: ${word(CLOSED_REASONS, p.closed_reason)}` : ""}` }),
       p.ending_summary ? h("p", { text: p.ending_summary }) : null);
