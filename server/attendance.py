@@ -32,7 +32,7 @@ def missed_in_a_row(person) -> int:
     rows = (Visit.select(Visit.attendance)
             .where((Visit.person == person_id) & ~Visit.deleted & Visit.voided_at.is_null()
                    & Visit.attendance.in_(MISSED + ATTENDED))
-            .order_by(Visit.started_at.desc())
+            .order_by(Visit.started_at.desc(), Visit.id.desc())  # at the same minute, the later logged
             .limit(_LOOK_BACK)
             .tuples())
     return count_missed(code for (code,) in rows)

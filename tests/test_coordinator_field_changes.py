@@ -160,3 +160,20 @@ def test_closing_an_engagement_records_and_shows_how_it_ended(client, coordinato
     assert "Goals met" in page and summary in page
     listing = client.get("/coordinator/people?status=closed").get_data(as_text=True)
     assert "Closed: goals met" in listing
+
+
+def test_subject_access_holds_the_ending_the_handover_note_and_voided_visits(client, coordinator, worker):
+    import json
+
+    person = make_person(coordinator.team, worker, name="Sky", handover_note="HANDOVER-words",
+                         ending_summary="ENDING-words", closed_reason="moved_away", status="closed",
+                         closed_at=dt.date(2026, 11, 30))
+    visit = make_visit(person, worker)
+    _void(visit, "VOIDED-reason")
+    sign_in(client, coordinator)
+    page = client.get(f"/coordinator/people/{person.uuid}/record").get_data(as_text=True)
+    data = json.loads(client.get(f"/coordinator/people/{person.uuid}/record.json").get_data(as_text=True))
+    for body in (page, json.dumps(data)):
+        for words in ("HANDOVER-words", "ENDING-words", "Moved away", "VOIDED-reason", "2026-11-30"):
+            assert words in body, words
+    assert data["visits"][0]["voided"] and data["person"]["closed_reason"] == "Moved away"

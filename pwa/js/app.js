@@ -199,7 +199,6 @@ async function render({ focus = false } = {}) {
 
 function mount(view, focus) {
   main.replaceChildren(view);
-  lastTouch = 0; // a new screen: nothing on it has been touched yet
   if (focus) {
     const heading = main.querySelector("h1");
     (heading || main).setAttribute("tabindex", "-1");
@@ -230,8 +229,8 @@ window.addEventListener("online", () => showStatus());
 // a few seconds of a tap or key press (a redraw then waits).
 let lastTouch = 0;
 let redrawTimer = null;
-// Only touches on the screen shown now count (mount() starts it afresh): signing in and typing a PIN are not work
-// a redraw could disturb (they held the first caseload back for seconds, although the pull had finished).
+// Only touches on the screens count, and signing in or choosing/entering a PIN starts afresh (signedInView): those
+// are not work a redraw could disturb (they held the first caseload back for seconds after the pull had finished).
 for (const type of ["pointerdown", "keydown"]) {
   document.addEventListener(type, (event) => { if (main.contains(event.target)) lastTouch = Date.now(); }, true);
 }
@@ -293,6 +292,7 @@ function startSync() {
 }
 
 async function signedInView() {
+  lastTouch = 0;
   await render({ focus: true });
   showStatus();
   if (vault.isUnlocked()) startSync();

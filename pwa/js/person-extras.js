@@ -13,7 +13,11 @@ const DAY = 24 * 60 * 60 * 1000;
 // The run of missed visits, newest first (the server's rule, counted here too so a visit logged offline counts).
 export function missedInARow(visits) {
   const sorted = visits.filter((v) => !v.deleted && !isVoided(v) && (MISSED.includes(v.attendance) || ATTENDED.includes(v.attendance)))
-    .sort((a, b) => (a.started_at < b.started_at ? 1 : -1));
+    .sort((a, b) => {
+      const ta = Date.parse(a.started_at), tb = Date.parse(b.started_at);
+      if (ta !== tb) return tb - ta;
+      return (b.rev ?? Infinity) - (a.rev ?? Infinity) || 0; // at the same minute, the later synced (or unsent) first
+    });
   let count = 0;
   for (const v of sorted) {
     if (!MISSED.includes(v.attendance)) break;
@@ -41,7 +45,7 @@ export function weeksLeft(day, now = new Date()) {
 }
 
 export function engagement(p) {
-  if (p.status === "closed" || p.closed_reason) {
+  if (p.status === "closed") {
     return h("div", { class: "card ending", id: "ending" },
       h("p", { class: "title", text: `Engagement closed${p.closed_at ? ` on ${fmtDay(p.closed_at)}` : ""}${p.closed_reason ? `: ${word(CLOSED_REASONS, p.closed_reason)}` : ""}` }),
       p.ending_summary ? h("p", { text: p.ending_summary }) : null);

@@ -38,7 +38,7 @@ def closed_on(person: Person) -> dt.date:
     (status set to closed). The latest is the safe choice: a record is never kept for less than the period."""
     last_visit = (Visit.select(Visit.started_at).where(Visit.person == person)
                   .order_by(Visit.started_at.desc()).scalar())
-    days = [d for d in (person.planned_end, _date(last_visit), _date(person.updated_at)) if d]
+    days = [d for d in (person.planned_end, _date(last_visit), _date(person.updated_at), person.closed_at) if d]
     return max(days)
 
 

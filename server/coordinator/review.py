@@ -191,7 +191,8 @@ def review_visit(visit_id):
     marks = request.form.getlist("mark_reviewed")
     mark = not marks or "1" in marks  # the hidden "0" comes first; a ticked box adds "1"
     if not comment and not mark:
-        raise BadInput("Write some feedback or tick “mark as reviewed”.")
+        raise BadInput("Write some feedback to send." if visit.voided_at else
+                       "Write some feedback or tick “mark as reviewed”.")
     with write_transaction():
         if comment:
             review = add_feedback(visit, comment)

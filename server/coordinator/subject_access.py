@@ -16,7 +16,7 @@ import json
 
 from flask import Response, stream_template, stream_with_context
 
-from ..codes import CHIME, RATED_BY, VISIT_ATTENDANCE, VISIT_LOCATIONS, VISIT_MODES
+from ..codes import CHIME, CLOSED_REASONS, RATED_BY, VISIT_ATTENDANCE, VISIT_LOCATIONS, VISIT_MODES
 from ..db import utcnow
 from ..models import (
     AuditEvent,
@@ -66,6 +66,9 @@ class SubjectRecord:
                 "id": str(p.uuid), "name": p.display_name, "preferred_contact": p.preferred_contact,
                 "engagement_start": jsonable(p.engagement_start), "planned_end": jsonable(p.planned_end),
                 "status": p.status, "reminders_opt_in": p.reminders_opt_in, "added": when(p.created_at),
+                # issue 15: how the engagement ended, and the handover note a coordinator wrote
+                "closed_at": jsonable(p.closed_at), "closed_reason": CLOSED_REASONS.get(p.closed_reason, ""),
+                "ending_summary": p.ending_summary, "handover_note": p.handover_note,
                 "workers": [self.names.get(w, "") for (w,) in workers]}
         return self._details
 
@@ -89,7 +92,8 @@ class SubjectRecord:
                    "attendance": VISIT_ATTENDANCE.get(v["attendance"], v["attendance"]),
                    "group": v["group_session"], "wellbeing": v["wellbeing"], "concern": v["concern"],
                    "concern_notes": v["concern_notes"], "notes": v["notes"], "next_visit": when(v["next_visit_at"]),
-                   "by": names.get(v["author"], ""), "removed": v["deleted"], "feedback": feedback.get(v["id"], [])}
+                   "by": names.get(v["author"], ""), "removed": v["deleted"], "voided": when(v["voided_at"]),
+                   "voided_reason": v["voided_reason"], "feedback": feedback.get(v["id"], [])}
 
     def goals(self):
         p, names = self.person_row, self.names

@@ -37,11 +37,20 @@ def test_archive_and_restore_buttons_have_contrast(live_server, field, laptop, t
 
 
 def test_reports_tables_fit_at_1366_and_have_their_own_labels(live_server, field, laptop, tmp_path):
+    from server.models import Referral, Resource
+    from server.sync.revisions import next_rev
+
     team = seed_team(field, resources=6, workers=6)
+    with field.tx():  # referrals in twelve categories: that table turns a category per row
+        for i in range(12):
+            shelf = Resource.create(name=f"Service {i}", category=f"Category with a long name {i}", rev=next_rev())
+            Referral.create(person=team.people[i % 3], resource=shelf, created_by=team.workers[i % 3],
+                            status="made", rev=next_rev())
     sign_in(laptop, live_server.url, team.coordinator)
     laptop.goto(f"{live_server.url}/coordinator/reports")
     laptop.get_by_text("Bartholomew Featherstonehaugh-Smythe").first.wait_for()
     assert laptop.locator(".table-wrap").count() >= 4
+    assert laptop.locator("#referrals-cap + thead th").first.inner_text() == "Category"
     assert overflowing_tables(laptop) == []
     assert laptop.evaluate("document.documentElement.scrollWidth") <= 1366
     labels = laptop.evaluate("""() => [...document.querySelectorAll('[role=region]')].map(r =>

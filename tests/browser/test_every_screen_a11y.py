@@ -55,6 +55,8 @@ def _shape(field, team):
         Person.update(status="closed", closed_reason="goals_met", closed_at=now.date(),
                       ending_summary="Feels ready to go on alone.", rev=next_rev()) \
             .where(Person.id == team.people[1].id).execute()
+        Person.update(added_in_field=True, preferred_contact="Text after 4pm", rev=next_rev()) \
+            .where(Person.id == team.people[2].id).execute()  # a worker added them: to confirm
     return voided, changed
 
 
@@ -67,8 +69,10 @@ def pages(team, voided, changed) -> dict[str, list[str]]:
         "coordinator.visit_detail": [f"/coordinator/visits/{team.visits[0].uuid}", f"/coordinator/visits/{voided.uuid}",
                                      f"/coordinator/visits/{changed.uuid}"],
         "coordinator.concern_list": ["/coordinator/concerns", "/coordinator/concerns?show=all"],
-        "coordinator.people_list": ["/coordinator/people", "/coordinator/people?status=all"],
-        "coordinator.person_detail": [f"/coordinator/people/{person.uuid}", f"/coordinator/people/{closed.uuid}"],
+        "coordinator.people_list": ["/coordinator/people", "/coordinator/people?status=all",
+                                    "/coordinator/people?show=to_confirm"],
+        "coordinator.person_detail": [f"/coordinator/people/{person.uuid}", f"/coordinator/people/{closed.uuid}",
+                                      f"/coordinator/people/{team.people[2].uuid}"],
         "coordinator.person_edit": [f"/coordinator/people/{person.uuid}/edit"],
         "coordinator.person_new": ["/coordinator/people/new"],
         "coordinator.subject_access_page": [f"/coordinator/people/{person.uuid}/record"],
@@ -194,6 +198,7 @@ def test_every_person_page(live_server, field, playwright_browser, endpoint, siz
     problems: list = []
 
     page.goto(f"{live_server.url}/r/{token}")
+    assert page.locator("meta[name=mobile-web-app-capable]").get_attribute("content") == "yes"  # not only apple-
     check(page, "invite (consent)", problems)
     page.screenshot(path=str(tmp_path / f"consent-{size}.png"), full_page=True)
     page.click("#turn-on")

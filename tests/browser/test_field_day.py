@@ -113,6 +113,9 @@ def test_offline_day_add_void_rate_close_then_one_sync(live_server, field, brows
     page.click("#tabs a:text('Caseload')")
     page.wait_for_selector("#caseload-list a:has-text('Jo') .badge:text('Waiting for your coordinator to confirm')")
     assert page.locator("#caseload-list a:has-text('Alex Example')").count() == 0  # closed: off the list
+    page.click("#closed-people summary")  # still reachable, under "Support ended"
+    page.click("#closed-people a:has-text('Alex Example')")
+    page.wait_for_selector("#ending:has-text('Goals met')")
 
 
 def test_editing_a_visit_keeps_and_edits_its_ratings_and_shows_changed_since_review(live_server, field, page):

@@ -16,9 +16,11 @@ from server.sync.revisions import stamp_values
 ATTENDANCE = {"Did not attend": "3", "Arrived late and could not be seen": "7", "Attended": "5"}
 
 
-def _log(page, attendance_words):
+def _log(page, attendance_words, hours_ago):
     page.click("#log-visit")
     page.wait_for_selector("h1:text-is('Log a visit')")
+    when = dt.datetime.now() - dt.timedelta(hours=hours_ago)  # the phone's local time, as the form shows it
+    page.fill("input[name=started_at]", when.strftime("%Y-%m-%dT%H:%M"))
     page.click("#more-details summary")
     page.click(f"#more-details label.radio:has(input[name=attendance][value='{ATTENDANCE[attendance_words]}'])")
     page.click("#save-visit")
@@ -31,9 +33,9 @@ def test_two_missed_visits_flag_the_person(live_server, field, browser_context, 
     sign_in(page, live_server.url, worker)
     open_person(page, "Alex Example")
     go_offline(browser_context)
-    _log(page, "Did not attend")
+    _log(page, "Did not attend", 3)
     assert page.locator("#missed-flag").count() == 0  # one is not a pattern
-    _log(page, "Arrived late and could not be seen")
+    _log(page, "Arrived late and could not be seen", 2)
     flag = page.locator("#missed-flag")
     assert "Missed the last 2 visits in a row." in flag.inner_text()
     assert "Try another way to reach them." in flag.inner_text()
@@ -46,7 +48,7 @@ def test_two_missed_visits_flag_the_person(live_server, field, browser_context, 
     page.wait_for_selector("#caseload-list .flag-missed:text('Missed 2 in a row: try another way to reach them')")
     page.screenshot(path=str(tmp_path / "missed-caseload.png"))
     open_person(page, "Alex Example")
-    _log(page, "Attended")
+    _log(page, "Attended", 1)
     assert page.locator("#missed-flag").count() == 0
     wait_synced(page)
     assert field.read(lambda: Person.get_by_id(person.id).missed_in_a_row) == 0

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pyotp
 import pytest
+from coordinator_pages import targets_too_close
 from helpers import PASSWORD, TEST_SECRET
 
 AXE = (Path(__file__).parent.parent / "vendor/axe-core-4.14.1/axe.min.js").read_text()
@@ -37,9 +38,11 @@ def code(secret: str, steps_ahead: int = 0) -> str:
 
 def check_screen(page, where: str, shots: Path) -> None:
     page.evaluate(AXE + "\n;0")
-    violations = page.evaluate("async () => (await axe.run()).violations.map(v => [v.id, v.nodes.length, "
+    violations = page.evaluate("async () => (await axe.run(document, {rules: {'target-size': {enabled: true}}}))"
+                               ".violations.map(v => [v.id, v.nodes.length, "
                                "v.nodes.map(n => n.target.join(' ')).slice(0, 3)])")
     assert violations == [], f"{where}: {violations}"
+    assert targets_too_close(page) == [], f"{where}: targets closer than 24 px"  # issue 15
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), f"{where} scrolls sideways"
     for el in page.query_selector_all("main button, main input:not([type=hidden]), main a.button"):
         box = el.bounding_box()

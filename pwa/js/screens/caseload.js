@@ -20,6 +20,8 @@ export async function nextVisits() {
 export async function caseload(ctx, _params) {
   const [people, next] = await Promise.all([store.peopleList(), nextVisits()]);
   const active = people.filter((p) => p.status !== "closed" && !p.deleted);
+  const closed = people.filter((p) => p.status === "closed" && !p.deleted)
+    .sort((a, b) => (a.display_name || "").localeCompare(b.display_name || ""));
   active.sort((a, b) => {
     const na = next.get(a.id), nb = next.get(b.id);
     if (na && nb) return na._next < nb._next ? -1 : 1;
@@ -51,7 +53,10 @@ export async function caseload(ctx, _params) {
     field("Search your caseload", search),
     count,
     active.length ? list : h("p", { class: "empty", text: "Nobody on your caseload yet. A coordinator assigns people; they appear after the next sync." }),
-    more);
+    more,
+    closed.length ? h("details", { class: "closed-people", id: "closed-people" }, h("summary", { text: `Support ended (${closed.length})` }),
+      h("ul", { class: "list" }, closed.map((p) => h("li", {}, h("a", { href: `/app/p/${p.id}`, class: "row" },
+        h("span", { class: "name", text: p.display_name || "(no name)" }), h("span", { class: "sub", text: "Engagement closed" })))))) : null);
 }
 
 function personRow(p, nextVisit) {
