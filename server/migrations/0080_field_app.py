@@ -4,9 +4,12 @@ A person's engagement can be closed with a reason and an ending summary; a hando
 on reassignment; missed_in_a_row caches the did-not-attend count (server/attendance.py). Frozen here: do not
 import server.models."""
 
-from peewee import CharField, DateField, DateTimeField, IntegerField, TextField
+from peewee import SQL, CharField, DateField, DateTimeField, IntegerField, TextField
 
 MISSED = ("3", "7")
+# Database defaults too: a writer that names only the columns it knows (raw SQL, an older release still running
+# during a deploy, a migration test) still inserts rows.
+EMPTY = SQL("DEFAULT ''")
 ATTENDED = ("5", "6")
 
 
@@ -15,13 +18,13 @@ def up(migrator, db):
 
     migrate(
         migrator.add_column("visit", "voided_at", DateTimeField(null=True)),
-        migrator.add_column("visit", "voided_reason", TextField(default="")),
+        migrator.add_column("visit", "voided_reason", TextField(default="", constraints=[EMPTY])),
         migrator.add_column("visit", "edited_at", DateTimeField(null=True)),
         migrator.add_column("person", "closed_at", DateField(null=True)),
-        migrator.add_column("person", "closed_reason", CharField(max_length=20, default="")),
-        migrator.add_column("person", "ending_summary", TextField(default="")),
-        migrator.add_column("person", "handover_note", TextField(default="")),
-        migrator.add_column("person", "missed_in_a_row", IntegerField(default=0)),
+        migrator.add_column("person", "closed_reason", CharField(max_length=20, default="", constraints=[EMPTY])),
+        migrator.add_column("person", "ending_summary", TextField(default="", constraints=[EMPTY])),
+        migrator.add_column("person", "handover_note", TextField(default="", constraints=[EMPTY])),
+        migrator.add_column("person", "missed_in_a_row", IntegerField(default=0, constraints=[SQL("DEFAULT 0")])),
     )
     # Existing people: count their missed visits now (the same rule as server/attendance.py), so a person who
     # missed the last two before this release is flagged at once.
