@@ -337,18 +337,19 @@ def test_sync_push_schedules_moves_and_cancels(client, worker):
     Person.update(reminders_opt_in=True).where(Person.id == person.id).execute()
     phone = HttpDevice(client, worker)
     vid = new_id()
-    fields = visit_fields(person.uuid, next_visit_at="2027-07-15T10:00:00+01:00")
+    year = utcnow().year + 1  # a next visit is at most two years ahead (issue 15): July and November of next year
+    fields = visit_fields(person.uuid, next_visit_at=f"{year}-07-15T10:00:00+01:00")
     [result] = phone.push([mutation("visit", vid, fields)])
     assert result["status"] == "applied", result
     pending = _pending(person)
-    assert pending["visit_evening"].send_at == u(2027, 7, 14, 17, 0)  # 18:00 BST
+    assert pending["visit_evening"].send_at == u(year, 7, 14, 17, 0)  # 18:00 BST
     assert pending["visit_evening"].body == "Reminder: your visit is tomorrow at 10:00"
-    assert pending["visit_soon"].send_at == u(2027, 7, 15, 7, 0)
-    [result] = phone.push([mutation("visit", vid, {"next_visit_at": "2027-11-03T14:30:00+00:00"},
+    assert pending["visit_soon"].send_at == u(year, 7, 15, 7, 0)
+    [result] = phone.push([mutation("visit", vid, {"next_visit_at": f"{year}-11-03T14:30:00+00:00"},
                                     base_rev=result["rev"])])
     assert result["status"] == "applied", result
     pending = _pending(person)
-    assert pending["visit_soon"].send_at == u(2027, 11, 3, 12, 30)
+    assert pending["visit_soon"].send_at == u(year, 11, 3, 12, 30)
     assert pending["visit_evening"].body == "Reminder: your visit is tomorrow at 14:30"
     [result] = phone.push([mutation("visit", vid, op="delete", base_rev=result["rev"])])
     assert result["status"] == "applied", result

@@ -6,11 +6,10 @@ import server.models."""
 
 from peewee import SQL, CharField, DateField, DateTimeField, IntegerField, TextField
 
-# A default in the database too: an app server still on the previous release (or an older migration's test)
-# inserts rows without the new column.
-EMPTY = [SQL("DEFAULT ''")]
-
 MISSED = ("3", "7")
+# Database defaults too: a writer that names only the columns it knows (raw SQL, an older release still running
+# during a deploy, a migration test) still inserts rows.
+EMPTY = SQL("DEFAULT ''")
 ATTENDED = ("5", "6")
 
 
@@ -19,12 +18,12 @@ def up(migrator, db):
 
     migrate(
         migrator.add_column("visit", "voided_at", DateTimeField(null=True)),
-        migrator.add_column("visit", "voided_reason", TextField(default="", constraints=EMPTY)),
+        migrator.add_column("visit", "voided_reason", TextField(default="", constraints=[EMPTY])),
         migrator.add_column("visit", "edited_at", DateTimeField(null=True)),
         migrator.add_column("person", "closed_at", DateField(null=True)),
-        migrator.add_column("person", "closed_reason", CharField(max_length=20, default="", constraints=EMPTY)),
-        migrator.add_column("person", "ending_summary", TextField(default="", constraints=EMPTY)),
-        migrator.add_column("person", "handover_note", TextField(default="", constraints=EMPTY)),
+        migrator.add_column("person", "closed_reason", CharField(max_length=20, default="", constraints=[EMPTY])),
+        migrator.add_column("person", "ending_summary", TextField(default="", constraints=[EMPTY])),
+        migrator.add_column("person", "handover_note", TextField(default="", constraints=[EMPTY])),
         migrator.add_column("person", "missed_in_a_row", IntegerField(default=0, constraints=[SQL("DEFAULT 0")])),
     )
     # Existing people: count their missed visits now (the same rule as server/attendance.py), so a person who
