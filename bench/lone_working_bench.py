@@ -1,4 +1,5 @@
-"""Safety dispatcher-pass benchmark (issue 14; not a test: prints figures beside the target, never asserts on time).
+"""Lone working and safety: the whole dispatcher pass (issue 14; not a test: prints figures beside the target,
+never asserts on time).
 
 The organisation of coordinator_bench.py (200 workers in 10 teams, 5,000 people, 1,000,000 visits with goals,
 ratings and referrals), plus a year of lone-working history (--history closed check-ins, default 100,000) and of
@@ -10,8 +11,8 @@ within 200 ms. Email is configured (a local address nothing listens on: messages
 prompt, alert and escalation writes its outbox rows inside the timed pass. Also timed: a quiet pass (nothing due),
 and the finding queries alone.
 
-    .venv/bin/python bench/safety_bench.py --engine sqlite [--visits 1000000] [--runs 7] [--keep /tmp/safety.db]
-    .venv/bin/python bench/safety_bench.py --engine postgres [--postgres-url postgresql://postgres@127.0.0.1/test]
+    .venv/bin/python bench/lone_working_bench.py --engine sqlite [--visits 1000000] [--runs 7] [--keep /tmp/safety.db]
+    .venv/bin/python bench/lone_working_bench.py --engine postgres [--postgres-url postgresql://postgres@127.0.0.1/test]
 """
 
 from __future__ import annotations
