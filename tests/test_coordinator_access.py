@@ -7,12 +7,14 @@ import pytest
 from test_coordinator_common import make_goal, make_person, make_referral, make_resource, make_visit, post, sign_in
 
 from server.db import utcnow
-from server.models import AuditEvent, Device, Person, Visit
+from server.models import AuditEvent, Device, Person, StaffAlert, Visit
+from server.safety.alerts import raise_alert
 
 GET_PAGES = [
     "/coordinator/", "/coordinator/review", "/coordinator/concerns", "/coordinator/people", "/coordinator/people/new",
     "/coordinator/reports", "/coordinator/resources", "/coordinator/resources/new", "/coordinator/resources/import",
     "/coordinator/users", "/coordinator/users/new", "/coordinator/audit",
+    "/coordinator/alerts/", "/coordinator/alerts/?show=all", "/coordinator/alerts/settings",  # issue 14
 ]
 EXPORTS = [
     "/coordinator/exports/visits.csv", "/coordinator/exports/contacts.csv", "/coordinator/exports/goals.csv",
@@ -34,8 +36,9 @@ def two_teams(make_user, team, other_team):
         goal = make_goal(person, worker, title=f"Goal {key.upper()}")
         referral = make_referral(person, resource, worker, status="made")
         device = Device.create(user=worker, name=f"Phone {key.upper()}")
+        alert = raise_alert("concern", t, subject_uuid=str(visit.uuid), worker=worker, person=person)  # issue 14
         out[key] = dict(team=t, coordinator=coordinator, worker=worker, person=person, visit=visit, goal=goal,
-                        referral=referral, device=device)
+                        referral=referral, device=device, alert=alert)
     return out
 
 
@@ -45,7 +48,8 @@ def test_anonymous_is_sent_to_sign_in_and_peer_worker_is_refused(client, worker,
         assert response.status_code == 302 and response.headers["Location"].startswith("/login"), url
     sign_in(client, worker)
     b = two_teams["b"]
-    details = [f"/coordinator/people/{b['person'].uuid}", f"/coordinator/visits/{b['visit'].uuid}"]
+    details = [f"/coordinator/people/{b['person'].uuid}", f"/coordinator/visits/{b['visit'].uuid}",
+               f"/coordinator/alerts/{b['alert'].uuid}"]
     for url in GET_PAGES + EXPORTS + details:
         assert client.get(url).status_code == 403, url
     response = post(client, f"/coordinator/visits/{two_teams['a']['visit'].uuid}/review", {"comment": "x"})
@@ -68,7 +72,7 @@ def test_team_a_coordinator_sees_nothing_of_team_b(client, two_teams):
     # and team A's own things are there
     assert a["person"].display_name in client.get("/coordinator/people").get_data(as_text=True)
     assert str(a["visit"].uuid) in client.get("/coordinator/exports/visits.csv").get_data(as_text=True)
-    assert client.get("/coordinator/").get_data(as_text=True).count('class="badge"') == 1  # A's one concern
+    assert client.get("/coordinator/").get_data(as_text=True).count('class="badge"') == 2  # A's concern, A's alert
 
     # URL guessing: every page and action on a team B id answers 404, and changes nothing
     for url in [f"/coordinator/people/{b['person'].uuid}", f"/coordinator/people/{b['person'].uuid}/edit",
@@ -93,6 +97,8 @@ def test_team_a_coordinator_sees_nothing_of_team_b(client, two_teams):
         (f"/coordinator/users/{b['worker'].uuid}/role", {"role": "coordinator"}),
         (f"/coordinator/users/{b['worker'].uuid}/invite", {}),
         (f"/coordinator/devices/{b['device'].uuid}/revoke", {}),
+        (f"/coordinator/alerts/{b['alert'].uuid}/acknowledge", {"note": "x"}),
+        (f"/coordinator/alerts/{b['alert'].uuid}/resolve", {"outcome": "other"}),
     ]
     for url, data in actions:
         assert post(client, url, data).status_code == 404, url
@@ -127,7 +133,8 @@ def test_every_form_needs_the_csrf_token(app, client, two_teams):
     a = two_teams["a"]
     sign_in(client, a["coordinator"])
     ids = {"visit_id": a["visit"].uuid, "person_id": a["person"].uuid, "user_id": a["worker"].uuid,
-           "device_id": a["device"].uuid, "resource_id": make_resource("Library").uuid, "token": "x"}
+           "device_id": a["device"].uuid, "resource_id": make_resource("Library").uuid, "token": "x",
+           "alert_id": a["alert"].uuid}
     posts = [rule for rule in app.url_map.iter_rules()
              if rule.endpoint.startswith("coordinator.") and "POST" in rule.methods]
     assert len(posts) >= 20
@@ -138,4 +145,5 @@ def test_every_form_needs_the_csrf_token(app, client, two_teams):
         assert response.status_code == 403, url
     visit = Visit.get_by_id(a["visit"].id)
     assert visit.reviewed_at is None and visit.concern_ack_at is None
+    assert StaffAlert.get_by_id(a["alert"].id).acknowledged_at is None
     assert Person.get_by_id(a["person"].id).status == "active"

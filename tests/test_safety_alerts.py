@@ -188,3 +188,21 @@ def test_two_dispatchers_escalate_and_send_each_alert_exactly_once(staff_app, sm
     assert len(to_admin) == 30
     assert {a.escalated_at for a in StaffAlert.select()} == {T0 + dt.timedelta(hours=3)}
     assert len(raised) == 30
+
+
+def test_a_serious_concern_pushed_from_the_phone_reaches_the_coordinator_within_one_pass(staff_app, smtp, push, team,
+                                                                                         worker, coordinator):
+    from sync_support import HttpDevice, mutation, new_id, person_on_caseload, visit_fields
+
+    opt_in(coordinator, push, by_push=True, by_email=True)
+    person = person_on_caseload(worker, name="Robin Example")
+    device = HttpDevice(staff_app.test_client(), worker)
+    [result] = device.push([mutation("visit", new_id(), visit_fields(person.uuid, concern="high",
+                                                                       concern_notes="Robin is not safe"))])
+    assert result["status"] == "applied"
+    sent = one_pass(staff_app, None)
+    assert sent["sent"] == 2 and push.problems == []
+    [alert] = StaffAlert.select()
+    assert push.received[0]["payload"]["url"] == f"/coordinator/alerts/{alert.uuid}"
+    [mail] = smtp.received
+    assert "Robin" not in mail["message"].get_content() and "Robin" not in json.dumps(push.received[0]["payload"])

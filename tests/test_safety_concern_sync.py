@@ -89,3 +89,15 @@ def test_an_applied_serious_concern_alerts_once_and_an_echo_does_not_alert_again
     new_visit = new_id()
     device.push([mutation("visit", new_visit, visit_fields(person.uuid, concern="high"))])
     assert [str(a.subject_uuid) for a in alerts("concern")] == [visit_id, new_visit]
+
+
+def test_a_visit_envelope_that_does_not_load_still_alerts_when_it_carries_a_concern(device, worker, coordinator):
+    person = person_on_caseload(worker)
+    visit_id = new_id()
+    bad = mutation("visit", visit_id, visit_fields(person.uuid, concern="high"), base_rev="yesterday")
+    [result] = device.push([bad])
+    assert result["status"] == "rejected" and "base_rev" in result["errors"]
+    [alert] = alerts("concern_rejected")
+    assert (str(alert.subject_uuid), alert.person_id, alert.worker_id) == (visit_id, person.id, worker.id)
+    device.push([{"entity": "visit", "record_id": "not-a-uuid", "fields": {"concern": "high"}}, {"entity": "visit"}])
+    assert len(alerts()) == 1

@@ -4,15 +4,25 @@
 // it to that for every field of every entity); checkForm() reads a form's controls as the form would save
 // them; decorate() adds a counter to long text fields. Also the coordinator's reply to a concern, on a visit.
 import * as store from "./db.js";
-import { request } from "./api.js";
+import { request, wellFormed } from "./api.js";
 import { h, isoWithOffset, fmtWhen } from "./ui.js";
 import { CONCERN_OUTCOMES, word } from "./codes.js";
 
 let current = null;
+let loaded = false;
 
 export async function rules() {
-  if (!current) current = await store.getMeta("field_rules");
+  if (!loaded) {
+    current = await store.getMeta("field_rules");
+    loaded = true;
+  }
   return current;
+}
+
+// The rules in force on this page (null: none, as on a phone that has not fetched them yet: the server checks).
+export function setRules(doc) {
+  current = doc;
+  loaded = true;
 }
 
 // After a sync: fetch the rules when they changed (ETag = version); no answer keeps the cached copy.
@@ -21,7 +31,7 @@ export async function refresh() {
   try {
     const doc = await request("GET", "/api/v1/sync/rules", { headers: cached ? { "If-None-Match": `"${cached.version}"` } : {} });
     if (doc && doc.version && doc.entities) {
-      current = doc;
+      setRules(doc);
       await store.setMeta("field_rules", doc);
     }
   } catch (err) {
@@ -147,8 +157,9 @@ export async function checkForm(form, entity) {
   const problems = {};
   if (!spec) return problems; // never fetched yet: the server checks on sync, as before
   for (const [name, rule] of Object.entries(spec.fields)) {
-    const value = controlValue(form, name, rule);
-    if (value === undefined) continue;
+    const typed = controlValue(form, name, rule);
+    if (typed === undefined) continue;
+    const value = wellFormed(typed); // as it will be sent: a broken character goes as U+FFFD (api.js)
     const message = checkValue(rule, value);
     if (message) problems[name] = message;
   }

@@ -146,3 +146,24 @@ def cancel_for_person(person_id: int, channel: str | None = None) -> int:
     if channel:
         query = query.where(OutboxMessage.channel == channel)
     return query.execute()
+
+
+def staff_rows(user_id: int, subscription_ids, template: str, values: dict, *, channels=("webpush", "email"),
+               due_at=None, expires_at=None, urgency="high", source="", dedupe_key=None,
+               now: dt.datetime | None = None) -> list[dict]:
+    """Rows (not yet inserted, for `insert`) of a staff message to one active user whose push subscription ids
+    are already loaded: many alerts at once (issue 14's escalations) in one insert, as enqueue_to_staff does
+    one at a time."""
+    if get(template).audience != "staff":
+        raise ValueError(f"{template} is not a staff template")
+    cfg = settings_module.current()
+    base = _base(template, values, due_at=due_at, expires_at=expires_at, urgency=urgency, source=source,
+                 now=now or utcnow())
+    rows = []
+    if "webpush" in channels and cfg.transport_for("webpush"):
+        rows += [{**base, "channel": "webpush", "transport": "webpush", "user": user_id, "subscription": sub_id,
+                  "dedupe_key": f"{dedupe_key}:p{sub_id}" if dedupe_key else None} for sub_id in subscription_ids]
+    if "email" in channels and cfg.transport_for("email"):
+        rows.append({**base, "channel": "email", "transport": cfg.transport_for("email"), "user": user_id,
+                     "dedupe_key": f"{dedupe_key}:e" if dedupe_key else None})
+    return rows

@@ -14,7 +14,7 @@ from .. import db as dbmod
 from .. import notify
 from ..codes import CONCERN_OUTCOMES
 from ..db import database, utcnow, write_transaction
-from ..models import ALERT_KINDS, AuditEvent, StaffAlert, StaffAlertChoice, User, Visit
+from ..models import ALERT_KINDS, AuditEvent, PushSubscription, StaffAlert, StaffAlertChoice, User, Visit
 from . import messages  # noqa: F401 - registers the alert templates
 from .settings import escalate_after
 
@@ -31,11 +31,6 @@ def _id(value):
     return getattr(value, "id", value)
 
 
-def _staff_of_team(team_id) -> list[User]:
-    return list(User.select().where((User.team == team_id) & User.active
-                                    & User.role.in_(("coordinator", "admin"))).order_by(User.id))
-
-
 def _admins() -> list[User]:
     return list(User.select().where(User.active & (User.role == "admin")).order_by(User.id))
 
@@ -50,17 +45,28 @@ def recipients(team_id, *, escalation: bool = False) -> list[tuple[User, tuple[s
     """(user, channels) for an alert on this team. Raised: the team's coordinators who chose a way to be told;
     when none did, every coordinator of the team by email (email is always possible). Escalated: every
     coordinator of the team and every admin, each as they chose, else by email."""
-    users = {u.id: u for u in _staff_of_team(team_id)}
-    if escalation:
-        users.update({u.id: u for u in _admins()})
-    if not users:
-        return []
-    choices = {c.user_id: c for c in StaffAlertChoice.select().where(StaffAlertChoice.user.in_(list(users)))}
-    chosen = [(u, _channels(choices.get(u.id))) for u in users.values()]
-    if escalation:
-        return [(u, channels or ("email",)) for u, channels in chosen]
-    opted = [(u, channels) for u, channels in chosen if channels]
-    return opted or [(u, ("email",)) for u in users.values()]
+    return recipients_by_team([team_id], escalation=escalation)[team_id]
+
+
+def recipients_by_team(team_ids, *, escalation: bool = False) -> dict:
+    """recipients() for many teams in three queries (a pass escalating many alerts at once)."""
+    staff = list(User.select().where((User.team.in_(list(team_ids))) & User.active
+                                     & User.role.in_(("coordinator", "admin"))).order_by(User.id))
+    admins = _admins() if escalation else []
+    ids = {u.id for u in staff} | {u.id for u in admins}
+    choices = ({c.user_id: c for c in StaffAlertChoice.select().where(StaffAlertChoice.user.in_(list(ids)))}
+               if ids else {})
+    out = {}
+    for team_id in team_ids:
+        users = {u.id: u for u in staff if u.team_id == team_id}
+        users.update({u.id: u for u in admins})
+        chosen = [(u, _channels(choices.get(u.id))) for u in users.values()]
+        if escalation:
+            out[team_id] = [(u, channels or ("email",)) for u, channels in chosen]
+        else:
+            opted = [(u, channels) for u, channels in chosen if channels]
+            out[team_id] = opted or [(u, ("email",)) for u in users.values()]
+    return out
 
 
 def _send(alert: StaffAlert, template: str, values: dict, people, key: str, now: dt.datetime) -> int:
@@ -169,30 +175,49 @@ def resolve(alert: StaffAlert, user, *, outcome: str, note: str = "", now: dt.da
                           detail=f"{alert.kind}; outcome {outcome}")
 
 
-def escalate_due(now: dt.datetime | None = None, batch: int = 200) -> int:
+def escalate_due(now: dt.datetime | None = None, batch: int = 500) -> int:
     """Called once per dispatcher pass: alerts nobody acknowledged by their escalate_at go to every coordinator
     of the team and every admin, once (claimed with SKIP LOCKED on PostgreSQL, the write lock on SQLite, and
-    marked escalated_at in the same transaction). Returns how many escalated."""
+    marked escalated_at in the same transaction). A batch costs a handful of queries whatever its size:
+    recipients once per team, subscriptions once, one insert. Returns how many escalated."""
     now = now or utcnow()
     total = 0
     while True:
         with write_transaction():
-            query = (StaffAlert.select()
+            query = (StaffAlert.select(StaffAlert.id, StaffAlert.uuid, StaffAlert.team, StaffAlert.kind,
+                                       StaffAlert.raised_at)
                      .where(StaffAlert.escalated_at.is_null() & (StaffAlert.escalate_at <= now)
                             & StaffAlert.acknowledged_at.is_null() & StaffAlert.resolved_at.is_null())
                      .order_by(StaffAlert.escalate_at, StaffAlert.id)
                      .limit(batch))
             if dbmod.is_postgres():
                 query = query.for_update("FOR UPDATE SKIP LOCKED")
-            due = list(query)
-            for alert in due:
-                marked = (StaffAlert.update(escalated_at=now)
-                          .where((StaffAlert.id == alert.id) & StaffAlert.escalated_at.is_null()).execute())
-                if not marked:
-                    continue
-                waited = max(0, min(100_000, int((now - alert.raised_at).total_seconds() // 60)))
-                _send(alert, "staff_alert_escalated", {"alert_id": alert.uuid, "kind": alert.kind, "minutes": waited},
-                      recipients(alert.team_id, escalation=True), "alert-esc", now)
-                total += 1
+            due = list(query.namedtuples())
+            if due:
+                (StaffAlert.update(escalated_at=now)
+                 .where(StaffAlert.id.in_([a.id for a in due]) & StaffAlert.escalated_at.is_null()).execute())
+                _queue_escalations(due, now)
+            total += len(due)
         if len(due) < batch:
             return total
+
+
+def _queue_escalations(due, now: dt.datetime) -> None:
+    from ..notify.outbox import insert, staff_rows
+
+    people = recipients_by_team({a.team for a in due}, escalation=True)
+    user_ids = {u.id for found in people.values() for u, _ in found}
+    subs: dict[int, list[int]] = {}
+    if user_ids:
+        for sub_id, user_id in (PushSubscription.select(PushSubscription.id, PushSubscription.user)
+                                .where(PushSubscription.user.in_(list(user_ids))).tuples()):
+            subs.setdefault(user_id, []).append(sub_id)
+    rows = []
+    for alert in due:
+        waited = max(0, min(100_000, int((now - alert.raised_at).total_seconds() // 60)))
+        values = {"alert_id": alert.uuid, "kind": alert.kind, "minutes": waited}
+        for user, channels in people[alert.team]:
+            rows += staff_rows(user.id, subs.get(user.id, ()), "staff_alert_escalated", values, channels=channels,
+                               due_at=now, urgency="high", source="safety",
+                               dedupe_key=f"alert-esc:{alert.uuid}:{user.id}", now=now)
+    insert(rows)

@@ -55,6 +55,18 @@ def on_applied(batch, m: Mutation, before: str | None) -> None:
                 level="high")
 
 
+def refused_visit(raw) -> Mutation | None:
+    """A visit envelope that did not load (a bad mutation id, base_rev, ...) but names a record and carries a
+    concern: enough of it to alert on, else None."""
+    if not isinstance(raw, dict) or raw.get("entity") != "visit" or raw.get("op", "upsert") != "upsert":
+        return None
+    fields = raw.get("fields")
+    record_id = parse_uuid(raw.get("record_id"))
+    if not isinstance(fields, dict) or record_id is None or fields.get("concern") not in LEVELS:
+        return None
+    return Mutation(None, "visit", record_id, "upsert", None, fields, "")
+
+
 def on_rejected(batch, m: Mutation) -> None:
     """The visit was refused: if it carries a concern, someone is told at once (no notes, a link)."""
     if m.entity != "visit" or m.op != "upsert":

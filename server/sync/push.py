@@ -40,6 +40,7 @@ class Refusal:
     id: str | None
     code: str
     errors: dict
+    concern: Mutation | None = None  # a visit with a concern whose envelope did not load: still alerts
 
 
 @dataclass(slots=True)
@@ -96,7 +97,7 @@ def _load(raw) -> Mutation | Refusal:
     try:
         m = envelope.load(raw)
     except Rejected as exc:
-        return Refusal(envelope.shown_id(raw), exc.code, exc.errors)
+        return Refusal(envelope.shown_id(raw), exc.code, exc.errors, concern_alerts.refused_visit(raw))
     if m.entity == "visit":  # an old phone's pre-0090 location code is mapped, not refused (server/codes.py)
         m.fields = current_visit_fields(m.fields)
     if m.op == "upsert" and m.base_rev is None and not (m.fields.keys() & READ_ONLY_FIELDS.get(m.entity, {})):
@@ -232,6 +233,8 @@ class Batch:
     # one mutation ------------------------------------------------------------------------------
     def apply(self, item) -> dict:
         if isinstance(item, Refusal):
+            if item.concern is not None:
+                concern_alerts.on_rejected(self, item.concern)
             return {"id": item.id, "status": "rejected", "code": item.code, "rev": None, "errors": item.errors}
         m = item
         mid = str(m.id)

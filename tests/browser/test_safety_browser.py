@@ -110,3 +110,32 @@ def test_long_note_stopped_on_phone_then_concern_alert_ack_reaches_the_phone(liv
     page.click(f"a[href='/app/v/{visit.uuid}']")
     page.wait_for_selector("h1:text-is('Visit')")
     assert "made a safeguarding referral" in page.locator("[data-concern-reply]").inner_text()
+
+
+def test_alerts_on_this_browser_register_their_own_service_worker(live_server, field, playwright_browser, tmp_path):
+    coordinator = field.user("coordinator", name="Cass Coordinator")
+    context = playwright_browser.new_context(viewport=LAPTOP, service_workers="allow")
+    try:
+        context.grant_permissions(["notifications"], origin=live_server.url)
+        desk = context.new_page()
+        desk.goto(live_server.url + "/login")
+        desk.fill("#email", coordinator.email)
+        desk.fill("#password", PASSWORD)
+        desk.click("button[type=submit]")
+        desk.wait_for_url("**/coordinator/**")
+        desk.goto(live_server.url + "/coordinator/alerts/settings")
+        desk.click("#alerts-on")
+        # This Chromium has no push service to subscribe with; the worker registers at its own scope regardless.
+        desk.wait_for_function("""async () => {
+            const r = await navigator.serviceWorker.getRegistration('/coordinator/alerts/');
+            return !!(r && (r.active || r.installing || r.waiting)); }""")
+        scope = desk.evaluate("""async () => {
+            const r = await navigator.serviceWorker.getRegistration('/coordinator/alerts/');
+            return [r.scope, (r.active || r.installing || r.waiting).scriptURL]; }""")
+        assert scope == [live_server.url + "/coordinator/alerts/", live_server.url + "/coordinator/alerts/sw.js"]
+        # (Subscribing then waits on a push service this machine does not have; the server side of a browser's
+        # subscription is tested in test_safety_alert_pages.py, delivery with real encryption in test_safety_alerts.)
+        assert desk.inner_text("#alerts-status") != ""
+        assert axe_violations(desk) == [], "alert settings after trying"
+    finally:
+        context.close()
