@@ -111,20 +111,16 @@ def _queue_prompts(prompts: list, workers: dict, now: dt.datetime) -> int:
     one user, for all of them with one query for their subscriptions and one insert (a busy pass stays short)."""
     from ..models import PushSubscription
     from ..notify import outbox
-    from ..notify import settings as notify_settings
 
-    if not notify_settings.current().transport_for("webpush"):
-        return 0
     subs: dict[int, list[int]] = {}
     for sub_id, user_id in PushSubscription.select(PushSubscription.id, PushSubscription.user).where(
             PushSubscription.user.in_([w for w, u in workers.items() if u.active])).tuples():
         subs.setdefault(user_id, []).append(sub_id)
     rows = []
     for _, cuuid, worker_id in prompts:
-        base = outbox._base("lone_check_out_prompt", {"checkin_id": cuuid}, due_at=now,
-                            expires_at=now + dt.timedelta(hours=12), urgency="high", source="lone_working", now=now)
-        rows.extend({**base, "channel": "webpush", "transport": "webpush", "user": worker_id, "subscription": sub,
-                     "dedupe_key": f"lone_prompt:{cuuid}:p{sub}"} for sub in subs.get(worker_id, ()))
+        rows += outbox.staff_rows(worker_id, subs.get(worker_id, ()), "lone_check_out_prompt", {"checkin_id": cuuid},
+                                  channels=("webpush",), due_at=now, expires_at=now + dt.timedelta(hours=12),
+                                  urgency="high", source="lone_working", dedupe_key=f"lone_prompt:{cuuid}", now=now)
     return outbox.insert(rows)
 
 
