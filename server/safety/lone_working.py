@@ -106,6 +106,24 @@ def _audit(rows: list[dict]) -> None:
         AuditEvent.insert_many([{"at": utcnow(), "entity": "check_in", "detail": "", **r} for r in rows]).execute()
 
 
+def _queue_prompts(prompts: list, workers: dict, now: dt.datetime) -> int:
+    """"Are you OK? Tap to check out" to each of these workers' browsers: what notify.enqueue_to_staff does for
+    one user, for all of them with one query for their subscriptions and one insert (a busy pass stays short)."""
+    from ..models import PushSubscription
+    from ..notify import outbox
+
+    subs: dict[int, list[int]] = {}
+    for sub_id, user_id in PushSubscription.select(PushSubscription.id, PushSubscription.user).where(
+            PushSubscription.user.in_([w for w, u in workers.items() if u.active])).tuples():
+        subs.setdefault(user_id, []).append(sub_id)
+    rows = []
+    for _, cuuid, worker_id in prompts:
+        rows += outbox.staff_rows(worker_id, subs.get(worker_id, ()), "lone_check_out_prompt", {"checkin_id": cuuid},
+                                  channels=("webpush",), due_at=now, expires_at=now + dt.timedelta(hours=12),
+                                  urgency="high", source="lone_working", dedupe_key=f"lone_prompt:{cuuid}", now=now)
+    return outbox.insert(rows)
+
+
 def overdue_pass(now: dt.datetime | None = None) -> int:
     """One dispatcher pass: prompts and escalations due at `now`. Returns how many check-ins moved on. A quick
     look without the write lock first: most passes find nothing and take no lock."""
@@ -119,11 +137,7 @@ def overdue_pass(now: dt.datetime | None = None) -> int:
                 CheckIn.update(status="prompted", prompted_at=now, rev=next_rev(), updated_at=now).where(
                     CheckIn.id.in_(ids)).execute()
                 workers = {u.id: u for u in User.select().where(User.id.in_({w for _, _, w in prompts}))}
-                for _, cuuid, worker_id in prompts:
-                    notify.enqueue_to_staff(workers[worker_id], "lone_check_out_prompt", {"checkin_id": cuuid},
-                                            channels=("webpush",), urgency="high", source="lone_working",
-                                            due_at=now, expires_at=now + dt.timedelta(hours=12),
-                                            dedupe_key=f"lone_prompt:{cuuid}")
+                _queue_prompts(prompts, workers, now)
                 _audit([{"actor": w, "action": "checkin.prompt", "record_id": str(u), "team": workers[w].team_id}
                         for _, u, w in prompts])
                 moved += len(prompts)
@@ -148,27 +162,30 @@ def overdue_pass(now: dt.datetime | None = None) -> int:
 
 def closed_on_alert_page(now: dt.datetime) -> int:
     """An escalated check-in whose alert a coordinator closed on the alert page is resolved with the alert's
-    outcome and note (the few escalated check-ins only: the status index)."""
+    outcome and note. Two seeks: the few escalated check-ins (status index), then their alerts (kind, subject)."""
     from ..models import StaffAlert
 
-    if not CheckIn.select(CheckIn.id).where(CheckIn.status == "escalated").exists():
+    escalated = {u: (cid, team) for cid, u, team in CheckIn.select(CheckIn.id, CheckIn.uuid, CheckIn.team)
+                 .where(CheckIn.status == "escalated").tuples()}
+    if not escalated:
         return 0
-    rows = list(CheckIn.select(CheckIn, StaffAlert.resolved_at.alias("alert_closed"),
-                               StaffAlert.resolved_by.alias("alert_by"), StaffAlert.outcome.alias("alert_outcome"),
-                               StaffAlert.note.alias("alert_note"))
-                .join(StaffAlert, on=((StaffAlert.subject_uuid == CheckIn.uuid) & (StaffAlert.kind == "lone_overdue")))
-                .where((CheckIn.status == "escalated") & StaffAlert.resolved_at.is_null(False)).objects())
-    if not rows:
+    closed = list(StaffAlert.select(StaffAlert.subject_uuid, StaffAlert.resolved_at, StaffAlert.resolved_by,
+                                    StaffAlert.outcome, StaffAlert.note)
+                  .where((StaffAlert.kind == "lone_overdue") & StaffAlert.subject_uuid.in_(list(escalated))
+                         & StaffAlert.resolved_at.is_null(False)).tuples())
+    if not closed:
         return 0
+    moved = 0
     with write_transaction():
         rev = next_rev()
-        for row in rows:
-            if _claim(row.id, "escalated", now, rev, status="resolved", resolved_at=row.alert_closed,
-                      resolved_by=row.alert_by, outcome=row.alert_outcome or "other",
-                      resolution_note=row.alert_note or "", place=None):
-                AuditEvent.record(None, "checkin.resolve", "check_in", row.uuid, team=row.team_id,
+        for subject, at, by, outcome, note in closed:
+            cid, team = escalated[subject]
+            if _claim(cid, "escalated", now, rev, status="resolved", resolved_at=at, resolved_by=by,
+                      outcome=outcome or "other", resolution_note=note or "", place=None):
+                AuditEvent.record(None, "checkin.resolve", "check_in", subject, team=team,
                                   detail="closed on the alert page")
-    return len(rows)
+                moved += 1
+    return moved
 
 
 def _open_alerts(subject_uuid):
