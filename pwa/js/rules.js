@@ -120,7 +120,10 @@ export function checkValue(rule, value) {
     case "datetime": {
       const t = awareTime(value);
       if (t === null) return "Enter a date and time.";
-      return t < DT_MIN || t > DT_MAX ? "Enter a date between the years 1900 and 2200." : null;
+      if (t < DT_MIN || t > DT_MAX) return "Enter a date between the years 1900 and 2200.";
+      // issue 15 guards: a time at most this far ahead of now (a visit a day, a next visit two years)
+      if (rule.maxAheadSeconds != null && t > Date.now() + rule.maxAheadSeconds * 1000) return "That is too far ahead. Check the date.";
+      return null;
     }
     case "date": {
       const m = typeof value === "string" ? ISO_DATE.exec(value) : null;

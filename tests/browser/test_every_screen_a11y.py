@@ -29,7 +29,7 @@ DOWNLOADS = {
     "coordinator.audit_export", "coordinator.export_contacts", "coordinator.export_goals",
     "coordinator.export_outcomes", "coordinator.export_referrals", "coordinator.export_visits",
     "coordinator.subject_access_json", "coordinator.hsds_export_package", "coordinator.hsds_export_csv",
-    "coordinator.hsds_export_json",
+    "coordinator.hsds_export_json", "coordinator.alert_service_worker",
 }
 SCREENS_ELSEWHERE = {
     "web_auth.login_code", "web_auth.login_setup",  # the two-step sign-in: tests/browser/test_two_step_browser.py
@@ -57,6 +57,15 @@ def _shape(field, team):
             .where(Person.id == team.people[1].id).execute()
         Person.update(added_in_field=True, preferred_contact="Text after 4pm", rev=next_rev()) \
             .where(Person.id == team.people[2].id).execute()  # a worker added them: to confirm
+        # issue 14 and 16: an alert to look at, and a supervision session its coordinator may correct
+        from server.models import SupervisionSession
+        from server.safety.alerts import raise_alert
+
+        team.alert = raise_alert("concern", team.people[0].team_id, subject_uuid=str(team.visits[0].uuid),
+                                 worker=team.workers[0], person=team.people[0], now=now)
+        team.supervision = SupervisionSession.create(
+            worker=team.workers[0], team=team.workers[0].team_id, recorded_by=team.coordinator, held_on=now.date(),
+            topics="Pacing the week", actions="Book a day off", rev=next_rev())
     return voided, changed
 
 
@@ -80,6 +89,9 @@ def pages(team, voided, changed) -> dict[str, list[str]]:
         "coordinator.outcomes_report": ["/coordinator/outcomes"],
         "coordinator.supervision_list": ["/coordinator/supervision"],
         "coordinator.supervision_worker": [f"/coordinator/supervision/worker/{worker.uuid}"],
+        "coordinator.supervision_edit_form": [f"/coordinator/supervision/worker/{worker.uuid}/session"
+                                              f"?id={team.supervision.uuid}"],
+        "coordinator.alert_detail": [f"/coordinator/alerts/{team.alert.uuid}"],
         "coordinator.resource_list": ["/coordinator/resources", "/coordinator/resources?show=all"],
         "coordinator.resource_new": ["/coordinator/resources/new"],
         "coordinator.resource_edit": [f"/coordinator/resources/{team.resources[0].uuid}/edit"],

@@ -7,9 +7,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pwa_steps import open_person, sign_in, wait_synced
+from pwa_steps import open_person, rate, sign_in, wait_synced
 
 from server.models import Goal, GoalProgress
+
+
+def more_details(page):
+    if not page.locator("details.more").evaluate("d => d.open"):
+        page.click("details.more > summary")
 
 
 def test_chime_tags_and_who_rated_reach_the_server(live_server, field, page, tmp_path):
@@ -29,7 +34,8 @@ def test_chime_tags_and_who_rated_reach_the_server(live_server, field, page, tmp
     page.click("#log-visit")
     page.wait_for_selector("h1:text-is('Log a visit')")
     assert page.is_checked("input[name=rated_by][value=person]")  # the person rates by default
-    page.get_by_label("Join the walking group").select_option("6")
+    rate(page, "Join the walking group", "6")
+    more_details(page)  # who rated folds under "More details" (issue 15)
     page.check("input[name=rated_by][value=together]")
     page.locator("fieldset.goals").screenshot(path=str(tmp_path / "visit-rated-by.png"))
     page.click("#save-visit")
@@ -56,7 +62,8 @@ def test_chime_tags_and_who_rated_reach_the_server(live_server, field, page, tmp
     page.click("#log-visit")
     page.wait_for_selector("h1:text-is('Log a visit')")
     assert page.is_checked("input[name=rated_by][value=together]")  # remembered from the last visit
-    page.get_by_label("Join the walking group").select_option("8")
+    rate(page, "Join the walking group", "8")
+    more_details(page)
     page.check("input[name=rated_by][value=person]")
     page.click("#save-visit")
     page.wait_for_selector("#visits")
