@@ -203,3 +203,32 @@ def test_rules_document_publishes_the_guards(client, worker):
     person = rules_document()["entities"]["person"]
     assert person["fields"]["closed_reason"]["choices"][0] == ""
     assert {"handover_note", "missed_in_a_row"} <= set(person["read_only"])
+
+
+def test_many_peoples_counts_in_one_query_agree_with_each_ones(worker):
+    """attendance.counts (one query for a push's many people) gives what missed_in_a_row gives person by person,
+    over random histories with ties in time, cancellations, voided and deleted visits."""
+    import random
+
+    from test_coordinator_common import make_person, make_visit
+
+    from server.db import write_transaction
+
+    rng = random.Random(15)
+    start = dt.datetime(2026, 10, 1, 9)
+    people = [make_person(worker.team, worker, name=f"P{i}") for i in range(12)]
+    for person in people:
+        for _ in range(rng.randrange(0, 9)):
+            visit = make_visit(person, worker, when=start + dt.timedelta(hours=rng.randrange(0, 6) * 24),
+                               attendance=rng.choice(["2", "3", "3", "4", "5", "6", "7", "7"]))
+            if rng.random() < 0.15:
+                with write_transaction():
+                    Visit.update(voided_at=start, deleted=rng.random() < 0.5).where(Visit.id == visit.id).execute()
+    ids = [p.id for p in people]
+    expected = {pid: attendance.missed_in_a_row(pid) for pid in ids}
+    assert any(expected.values())
+    got = attendance.counts(ids)
+    assert {pid: got.get(pid, 0) for pid in ids} == expected
+    with write_transaction():
+        attendance.refresh(ids)
+    assert {p.id: p.missed_in_a_row for p in Person.select().where(Person.id.in_(ids))} == expected
