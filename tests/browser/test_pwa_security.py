@@ -266,6 +266,7 @@ def test_a_clock_turned_back_cannot_stretch_the_lease(live_server, field, browse
     field.person(worker, "Alex Example")
     sign_in(page, live_server.url, worker)
     for key in ("last_contact", "clock_seen"):
+        wait_synced(page)  # a sync finishing later would write both afresh, over the value set below
         ahead = time.time() + 3 * 86400  # as if the clock was moved 3 days back since then
         value = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ahead)) if key == "last_contact" else ahead * 1000
         page.evaluate(SET_META, [key, value])
