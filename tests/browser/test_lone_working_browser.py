@@ -71,10 +71,15 @@ def deliver_push(context, page, url: str, payload: dict) -> list:
     [reg] = [r for r in registrations if r["scopeURL"].endswith("/app/") and not r.get("isDeleted")][:1]
     cdp.send("ServiceWorker.deliverPushMessage", {"origin": url, "registrationId": reg["registrationId"],
                                                   "data": json.dumps(payload)})
-    page.wait_for_function("() => navigator.serviceWorker.getRegistration('/app/')"
-                           ".then((r) => r.getNotifications()).then((n) => n.length > 0)", timeout=15000)
-    return page.evaluate("() => navigator.serviceWorker.getRegistration('/app/').then((r) => r.getNotifications())"
-                         ".then((ns) => ns.map((n) => [n.body, n.data]))")
+    # Looked at until the service worker has shown one (a predicate returning a promise is truthy at once, so
+    # page.wait_for_function cannot wait on getNotifications()).
+    deadline = time.monotonic() + 15
+    while True:
+        shown = page.evaluate("() => navigator.serviceWorker.getRegistration('/app/')"
+                              ".then((r) => r.getNotifications()).then((ns) => ns.map((n) => [n.body, n.data]))")
+        if shown or time.monotonic() > deadline:
+            return shown
+        page.wait_for_timeout(100)
 
 
 def one_pass(live_app, field, now):
