@@ -55,6 +55,17 @@ def _accepted(value: str) -> bool:
     return True
 
 
+def poll(page, expression: str, seconds: float = 15):
+    """Until the (promise-returning) expression is truthy: page.wait_for_function does not wait on a promise."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not (value := page.evaluate(expression)):
+        assert time.monotonic() < deadline, f"still false after {seconds} s: {expression}"
+        page.wait_for_timeout(100)
+    return value
+
+
 def deliver_push(context, page, url: str, payload: dict) -> list:
     """Hand the decrypted message to the app's service worker as a push event (DevTools protocol), then read
     the notifications it shows."""
@@ -128,8 +139,8 @@ def test_check_in_offline_then_online_overdue_prompt_escalation_resolution(live_
         page.click("#tabs a[data-tab=caseload]")
         page.wait_for_selector("h1:text-is('Caseload')")
         sync_now(page)  # the coordinators' numbers are kept on the phone after a sync
-        page.wait_for_function("() => import('/app/js/db.js').then(s => s.getMeta('lone_contacts'))"
-                               ".then(c => !!(c && c.coordinators.length))", timeout=15000)
+        poll(page, "() => import('/app/js/db.js').then(s => s.getMeta('lone_contacts'))"
+                   ".then(c => !!(c && c.coordinators.length))")
         open_person(page, "Alex Example")
         page.click("#start-visit-link")  # from the person's page
         page.wait_for_selector("h1:text-is('Start visit with Alex Example')")

@@ -6,6 +6,7 @@ and show on the visit. Screenshots go to the test's tmp directory."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from helpers import PASSWORD
@@ -126,9 +127,12 @@ def test_alerts_on_this_browser_register_their_own_service_worker(live_server, f
         desk.goto(live_server.url + "/coordinator/alerts/settings")
         desk.click("#alerts-on")
         # This Chromium has no push service to subscribe with; the worker registers at its own scope regardless.
-        desk.wait_for_function("""async () => {
-            const r = await navigator.serviceWorker.getRegistration('/coordinator/alerts/');
-            return !!(r && (r.active || r.installing || r.waiting)); }""")
+        deadline = time.monotonic() + 15  # (page.wait_for_function does not wait on a promise)
+        while not desk.evaluate("""async () => {
+                const r = await navigator.serviceWorker.getRegistration('/coordinator/alerts/');
+                return !!(r && (r.active || r.installing || r.waiting)); }"""):
+            assert time.monotonic() < deadline, "the alerts service worker never registered"
+            desk.wait_for_timeout(100)
         scope = desk.evaluate("""async () => {
             const r = await navigator.serviceWorker.getRegistration('/coordinator/alerts/');
             return [r.scope, (r.active || r.installing || r.waiting).scriptURL]; }""")
