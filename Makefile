@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
 # Test processes: two use both cores of the CI machine (each test module stays in one process: --dist loadfile).
+# A crashed test process ends the run (--max-worker-restart=0): pytest-xdist 3.8 can hang for good when it
+# replaces a crashed process under --dist loadfile (pytest-xdist issues 784, 1323, 1378).
 TEST_WORKERS ?= 2
 
 .PHONY: run test setup lint browser clean
@@ -30,7 +32,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 test: $(STAMP) browser lint
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile --max-worker-restart=0 $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

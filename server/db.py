@@ -52,19 +52,29 @@ def make_database(url: str | None, instance: Path) -> peewee.Database:
 
 def bind(db: peewee.Database) -> None:
     old = database.obj
-    if old is not None and old is not db and hasattr(old, "close_all"):
-        old.close_all()  # a rebind (tests, benchmarks) retires the old pool's idle connections
+    if old is not None and old is not db:
+        _retire_pooled(old)  # a rebind (tests, benchmarks) retires the old pool's connections
     database.initialize(db)
 
 
 def dispose() -> None:
-    """Close this thread's connection and every idle pooled one (tests, benchmarks, a process ending)."""
-    if database.obj is None:
-        return
-    if not database.is_closed():
-        database.close()
-    if hasattr(database.obj, "close_all"):
-        database.obj.close_all()
+    """Close this thread's connection and the pooled ones (tests, benchmarks, a process ending)."""
+    if database.obj is not None:
+        _retire_pooled(database.obj)
+
+
+def _retire_pooled(db: peewee.Database) -> None:
+    """Close a pool's connections. SQLite: only the idle ones. Closing a SQLite connection while another thread
+    is running a statement on it crashes the whole process (a segmentation fault in sqlite3), so a connection
+    still in use is left to its thread. PostgreSQL: in-use ones too, so no connection left open by a finished
+    thread can hold a lock that the next TRUNCATE or DROP DATABASE would wait on."""
+    if not db.is_closed():
+        db.close()  # this thread's own connection (back to the pool, then closed below)
+    if isinstance(db, peewee.SqliteDatabase):
+        if hasattr(db, "close_idle"):
+            db.close_idle()
+    elif hasattr(db, "close_all"):
+        db.close_all()
 
 
 def is_sqlite() -> bool:

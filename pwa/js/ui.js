@@ -98,6 +98,12 @@ export function toast(message) {
   const el = document.getElementById("toast");
   el.textContent = message;
   el.hidden = false;
+  // It sits in the page's flow, so it covers nothing; a worker who had scrolled down is brought back to it,
+  // just below the sticky header, or it would show where nobody sees it.
+  const header = document.getElementById("top");
+  const box = el.getBoundingClientRect();
+  const below = header ? header.getBoundingClientRect().bottom : 0;
+  if (box.top < below || box.bottom > window.innerHeight) window.scrollBy({ top: box.top - below - 8, behavior: "instant" });
 }
 export function hideToast() {
   const el = document.getElementById("toast");

@@ -56,15 +56,22 @@ class LiveServer:
         """Listen (again: on the same port, with the same data, after stop())."""
         from werkzeug.serving import make_server
 
-        self._server = make_server("127.0.0.1", self.port, self.app, threaded=True)
+        server = self._server = make_server("127.0.0.1", self.port, self.app, threaded=True)
         self._connections = set()
-        accept = self._server.process_request
+        self._requests: list[threading.Thread] = []
 
-        def process_request(request, client_address):  # kept, so stop() can cut kept-alive connections too
+        def process_request(request, client_address):
+            # As ThreadingMixIn does, but the connection and its thread are kept: stop() cuts kept-alive
+            # connections, and waits for every request to end, so none outlives its test (a request still
+            # running when the next test rebinds the database would use a closed SQLite connection).
             self._connections.add(request)
-            accept(request, client_address)
+            thread = threading.Thread(target=server.process_request_thread, args=(request, client_address),
+                                      daemon=True)
+            self._requests = [t for t in self._requests if t.is_alive()]
+            self._requests.append(thread)
+            thread.start()
 
-        self._server.process_request = process_request
+        server.process_request = process_request
         self.port = self._server.server_port
         self.url = f"http://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -81,9 +88,13 @@ class LiveServer:
                 connection.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
-        self._server.server_close()  # (waits for the connections' threads, which now end at once)
+        self._server.server_close()
         self._thread.join(timeout=5)
+        for thread in self._requests:  # each ends at once now its connection is cut, or finishes its work
+            thread.join(timeout=30)
+        stuck = [t for t in self._requests if t.is_alive()]
         self._server = None
+        assert not stuck, f"{len(stuck)} request(s) still running 30 s after the server stopped"
 
 
 @pytest.fixture

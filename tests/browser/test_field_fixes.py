@@ -17,6 +17,22 @@ OVERLAPS = """() => {
     .map((el) => el.id || el.textContent.trim().slice(0, 30));
 }"""
 
+IN_VIEW = """() => { const t = document.getElementById('toast').getBoundingClientRect();
+  return t.top >= document.getElementById('top').getBoundingClientRect().bottom && t.bottom <= innerHeight; }"""
+
+
+def scroll_and_settle(page, dy: int) -> None:
+    """Scroll as a thumb does, then wait until the page has stopped moving (the wheel scrolls after it returns)."""
+    page.mouse.wheel(0, dy)
+    last = None
+    for _ in range(100):
+        now = page.evaluate("() => [scrollY, document.scrollingElement.scrollHeight]")
+        if now == last:
+            return
+        last = now
+        page.wait_for_timeout(100)
+    raise AssertionError("the page kept scrolling")
+
 
 def test_caseload_shows_people_once_the_first_pull_lands(live_server, field, page):
     worker = field.user()
@@ -52,15 +68,17 @@ def test_toast_covers_no_control_and_sign_out_refusal_is_above_the_tabs(live_ser
     page.click("#tabs a:text('Resources')")
     page.wait_for_selector("h1:text-is('Resources')")
     assert toast.is_hidden()  # moving on clears the last toast
+    scroll_and_settle(page, 2000)
     page.evaluate("() => import('/app/js/ui.js').then((ui) => ui.toast('Choose a person first.'))")
-    page.mouse.wheel(0, 2000)
     assert page.evaluate(OVERLAPS) == []
+    assert page.evaluate(IN_VIEW)  # brought back into view, below the sticky header
     # a visit form's sticky Save
     open_app(page, live_server.url, f"/app/p/{person.uuid}/visit")
     page.wait_for_selector("h1:text-is('Log a visit')")
+    scroll_and_settle(page, 600)
     page.evaluate("() => import('/app/js/ui.js').then((ui) => ui.toast('Something to say'))")
-    page.mouse.wheel(0, 600)
     assert page.evaluate(OVERLAPS) == []
+    assert page.evaluate(IN_VIEW)
 
     go_offline(browser_context)
     open_app(page, live_server.url, f"/app/p/{person.uuid}")

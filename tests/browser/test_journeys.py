@@ -22,6 +22,7 @@ from journeys import (
     unlock,
     unsynced,
     wait_synced,
+    wait_synced_since,
 )
 from test_pwa_a11y import AUDIT
 
@@ -142,8 +143,10 @@ def test_lock_and_lease(live_server, field, phone):
     phone.fill("input[name=pin]", "not my pin")
     phone.click("#unlock")
     phone.wait_text("#unlock-error", "That PIN is not right")
+    before = phone.js("() => Date.now()")
     unlock(phone, PIN)
     phone.wait_heading("Settings")
+    wait_synced_since(phone, before)  # unlocking syncs: ending after the line below, it writes last_contact afresh
 
     # Twenty days without reaching the server: the lease ends, and only a sign-in with signal opens it.
     phone.js("() => import('/app/js/db.js').then((db) => db.setMeta('last_contact', "
