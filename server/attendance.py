@@ -69,8 +69,9 @@ def refresh(person_ids: Iterable[int], rev: int | None = None) -> None:
     if not ids:
         return
     fresh = counts(ids)
-    for person in Person.select().where(Person.id.in_(ids)):
-        count = fresh.get(person.id, 0)
-        if count != person.missed_in_a_row:
-            (Person.update(missed_in_a_row=count, **stamp_values(person, (), rev=rev))
-             .where(Person.id == person.id).execute())
+    stored = Person.select(Person.id, Person.missed_in_a_row).where(Person.id.in_(ids)).tuples()
+    for person_id, was in list(stored):  # two columns, not whole people: a push names a hundred of them
+        count = fresh.get(person_id, 0)
+        if count != was:
+            (Person.update(missed_in_a_row=count, **stamp_values(Person(id=person_id), (), rev=rev))
+             .where(Person.id == person_id).execute())

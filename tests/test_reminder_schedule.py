@@ -256,8 +256,10 @@ def test_no_reminders_without_opt_in(app, team, worker):
 
 
 def test_past_send_times_are_not_created(person, worker):
-    # visit in 90 minutes: the evening reminder and "two hours before" are both already past
+    # visit in 90 minutes: the evening reminder and "two hours before" are both already past. No quiet hours:
+    # between 06:00 and 08:00 they would move a past "two hours before" to 08:00, still ahead of the visit.
     with write_transaction():
+        schedule.update_settings(person, quiet_hours_start="00:00", quiet_hours_end="00:00")
         visit = _visit(person, worker, utcnow() + dt.timedelta(minutes=90))
         schedule.visits_changed([visit.person_id])
     assert _pending(person) == {}

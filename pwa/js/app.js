@@ -164,17 +164,41 @@ export function navigate(path, { replace = false } = {}) {
   return render({ focus: true });
 }
 
-async function render({ focus = false } = {}) {
+// Renders overlap (each waits on the database): only the latest may draw. A redraw for new data (background)
+// also gives way to a tap made after it began, or it would draw the screen as it was before the tap.
+let renderSeq = 0;
+let lastTouch = 0;
+let drawing = 0; // renders the worker asked for (a tap, a navigation), still under way
+
+async function render({ focus = false, background = false } = {}) {
+  if (background && drawing) { setTimeout(redraw, 1000); return; } // never in the way of the worker's own
+  if (background) return draw(focus, true);
+  drawing++;
+  try { return await draw(focus, false); } finally { drawing--; }
+}
+
+async function draw(focus, background) {
+  const seq = ++renderSeq;
+  const began = Date.now();
+  const stale = () => {
+    if (seq !== renderSeq) return true;
+    if (background && lastTouch >= began) { redraw(); return true; } // tried again once the worker pauses
+    return false;
+  };
   const user = await store.getMeta("user");
+  if (stale()) return;
   ctx.user = user;
   if (!user) {
+    const email = await store.getMeta("email");
+    if (stale()) return;
     hideLock();
     document.getElementById("tabs").hidden = true;
     current = { live: false };
-    mount(signInScreen.signIn(ctx, { email: await store.getMeta("email") }), focus);
+    mount(signInScreen.signIn(ctx, { email }), focus);
     return;
   }
   const blocked = await gate(vault.isUnlocked() ? "" : "reopen");
+  if (stale()) return;
   if (blocked) { current = { live: false }; main.replaceChildren(); showLock(blocked); return; }
   hideLock();
   document.getElementById("tabs").hidden = false;
@@ -184,8 +208,9 @@ async function render({ focus = false } = {}) {
     const match = path.match(pattern);
     if (!match) continue;
     const mod = await loader();
-    current = { live, name, path: path + location.search };
     const view = await mod[name](ctx, ...match.slice(1), params);
+    if (stale()) return;
+    current = { live, name, path: path + location.search };
     mount(view, focus);
     performance.mark(`screen:${name}`); // read by bench/pwa_budget.py
     for (const a of document.querySelectorAll("#tabs a")) {
@@ -227,7 +252,6 @@ window.addEventListener("offline", () => showStatus());
 window.addEventListener("online", () => showStatus());
 // New data redraws lists, but never under the worker's fingers: not while a field has focus, and not within
 // a few seconds of a tap or key press (a redraw then waits).
-let lastTouch = 0;
 let redrawTimer = null;
 // Only touches on the screens count, and signing in or choosing/entering a PIN starts afresh (signedInView): those
 // are not work a redraw could disturb (they held the first caseload back for seconds after the pull had finished).
@@ -240,7 +264,7 @@ function redraw() {
   const recent = Date.now() - lastTouch < 5000;
   clearTimeout(redrawTimer);
   if (typing || recent) { redrawTimer = setTimeout(redraw, 5000); return; }
-  render();
+  render({ background: true });
 }
 sync.events.addEventListener("pulled", redraw);
 sync.events.addEventListener("synced", redraw);
