@@ -59,19 +59,25 @@ def counts(person_ids: Iterable[int]) -> dict[int, int]:
     return {person_id: min(count, _LOOK_BACK) for person_id, count in rows}
 
 
-def refresh(person_ids: Iterable[int], rev: int | None = None) -> None:
+def refresh(person_ids: Iterable[int], attended_only: Iterable[int] = (), rev: int | None = None) -> None:
     """Inside the write transaction of a change to these people's visits: store each new count, with a new rev
     on the person when it changed so their phones learn of it (no field stamps: a device never writes it).
-    Two queries however many people (a push touches many); a write only for a count that changed."""
+    `attended_only`: people whose only change is new visits that were not missed, which can end a run but
+    never start or lengthen one, so only those with a count above 0 are counted again. Two queries however
+    many people (a push touches many), one when no count can have changed; a write only for a count that did."""
     from .sync.revisions import stamp_values
 
-    ids = list(person_ids)
+    ids = set(person_ids)
+    ids.update(attended_only)
     if not ids:
         return
-    fresh = counts(ids)
-    stored = Person.select(Person.id, Person.missed_in_a_row).where(Person.id.in_(ids)).tuples()
-    for person_id, was in list(stored):  # two columns, not whole people: a push names a hundred of them
+    stored = dict(Person.select(Person.id, Person.missed_in_a_row).where(Person.id.in_(list(ids))).tuples())
+    recount = set(person_ids) | {pid for pid in attended_only if stored.get(pid)}
+    if not recount:
+        return
+    fresh = counts(recount)
+    for person_id in sorted(recount):  # two columns, not whole people: a push names a hundred of them
         count = fresh.get(person_id, 0)
-        if count != was:
+        if person_id in stored and count != stored[person_id]:
             (Person.update(missed_in_a_row=count, **stamp_values(Person(id=person_id), (), rev=rev))
              .where(Person.id == person_id).execute())

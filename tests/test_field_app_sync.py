@@ -166,6 +166,29 @@ def test_missed_in_a_row_counts_the_latest_run_and_is_pulled(client, worker):
     assert _pulled(phone, "person", person.uuid)["missed_in_a_row"] == 0
 
 
+def test_stored_counts_follow_random_pushes_of_new_visits(client, worker):
+    """The push skips counting people whose only change is new visits that were not missed and whose count is
+    0 (such a visit can end a run, never start one): after each random push, every stored count is still the
+    one the rule gives, whatever the order of dates and codes."""
+    import random
+
+    rng = random.Random(11)
+    phone = HttpDevice(client, worker)
+    people = [person_on_caseload(worker) for _ in range(6)]
+    start = dt.datetime(2026, 10, 1, 10)
+    for _ in range(8):
+        batch = []
+        for _ in range(rng.randrange(1, 8)):
+            person = rng.choice(people)
+            when = start + dt.timedelta(days=rng.randrange(0, 30))
+            batch.append(mutation("visit", new_id(), visit_fields(person.uuid, started_at=_iso(when),
+                                                                  attendance=rng.choice("2345677"))))
+        assert all(r["status"] == "applied" for r in phone.push(batch))
+        stored = {p.id: p.missed_in_a_row for p in Person.select().where(Person.id.in_([p.id for p in people]))}
+        assert stored == {p.id: attendance.missed_in_a_row(p) for p in people}
+    assert any(stored.values()) and not all(stored.values())
+
+
 def test_count_missed_rule():
     assert attendance.count_missed([]) == 0
     assert attendance.count_missed(["3", "7", "5", "3"]) == 2

@@ -12,6 +12,7 @@ import json
 
 from marshmallow import ValidationError
 
+from ..codes import MISSED
 from ..db import utcnow
 from ..models import CaseloadAssignment, CheckIn, Conflict, Goal, GoalProgress, Person, Referral, Resource, Visit
 from .bulk import NewVisitRef, defaults
@@ -87,7 +88,7 @@ def apply_visit(batch, m: Mutation) -> Outcome:
         if row.get("voided_reason"):  # logged and voided before it ever synced: still kept, as voided
             row["voided_at"] = now
         row.update(uuid=m.record_id, created_at=now, updated_at=now, person=person.id, author=batch.user.id)
-        batch.new_visit(m.record_id, person.id)
+        batch.new_visit(m.record_id, person.id, missed=row.get("attendance") in MISSED and not row.get("voided_at"))
         return Outcome("applied", batch.deferred.add(Visit, row))
     person = batch.person_by_id(record.person_id)
     if record.author_id != batch.user.id:
@@ -102,6 +103,7 @@ def apply_visit(batch, m: Mutation) -> Outcome:
         _same_parent(values, "person_id", person.uuid, "A visit cannot move to another person.")
         outcome = write(batch, m, record, person, _visit_edit(record, _visit_values(values)), {}, {})
     batch.visit_people.add(person.id)  # reminders follow the person's next visit
+    batch.run_people.add(person.id)  # and an edit or a delete may change their did-not-attend run
     return outcome
 
 

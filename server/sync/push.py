@@ -115,6 +115,7 @@ class Batch:
         self.deferred = Deferred()
         self.pending: list[dict] = []  # AppliedMutation rows, written in one statement at the end
         self.visit_people: set[int] = set()  # people whose visits changed: their reminders follow, once each
+        self.run_people: set[int] = set()  # of them, those whose did-not-attend run may have changed however it stood
         mutations = [m for m in items if isinstance(m, Mutation)]
         self.seen = self._previous(mutations)
         self.existing = self._existing(mutations)
@@ -212,9 +213,11 @@ class Batch:
     def new_goal(self, goal) -> None:
         self.goals[key_of(goal.uuid)] = GoalRef(goal.id, goal.person_id, False)
 
-    def new_visit(self, visit_uuid, person_id: int) -> None:
+    def new_visit(self, visit_uuid, person_id: int, missed: bool) -> None:
         self.visits[key_of(visit_uuid)] = (NewVisitRef(visit_uuid), person_id)
         self.visit_people.add(person_id)
+        if missed:
+            self.run_people.add(person_id)
 
     def visit_ref(self, visit_uuid):
         """(id or NewVisitRef, person id) of a visit a rating names, or None."""
@@ -329,4 +332,6 @@ class Batch:
         # Reminders follow each person's next visit. Any visit written here took a rev, so the counter lock is
         # held: reminder_schedule relies on that.
         reminder_schedule.visits_changed(self.visit_people)
-        attendance.refresh(self.visit_people)  # the did-not-attend count follows the visits (issue 15)
+        # The did-not-attend count follows the visits (issue 15). A new visit that was not missed can only end a
+        # run, so for those people only a count above 0 is looked at again.
+        attendance.refresh(self.run_people, self.visit_people - self.run_people)
