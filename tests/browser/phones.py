@@ -150,8 +150,8 @@ class WebKitPhone(Phone):
         end = time.monotonic() + 5
         while True:
             element = self._element(css)
-            self.driver.execute_script("arguments[0].scrollIntoView({ block: 'center' })", element)
-            try:
+            try:  # a redraw may replace the element between finding it and clicking it: find it again
+                self.driver.execute_script("arguments[0].scrollIntoView({ block: 'center' })", element)
                 element.click()
                 return
             except (ElementClickInterceptedException, StaleElementReferenceException):
