@@ -67,12 +67,12 @@ def refresh(person_ids: Iterable[int], attended_only: Iterable[int] = (), rev: i
     many people (a push touches many), one when no count can have changed; a write only for a count that did."""
     from .sync.revisions import stamp_values
 
-    ids = set(person_ids)
-    ids.update(attended_only)
+    changed, attended_only = set(person_ids), set(attended_only)
+    ids = changed | attended_only
     if not ids:
         return
     stored = dict(Person.select(Person.id, Person.missed_in_a_row).where(Person.id.in_(list(ids))).tuples())
-    recount = set(person_ids) | {pid for pid in attended_only if stored.get(pid)}
+    recount = changed | {pid for pid in attended_only if stored.get(pid)}
     if not recount:
         return
     fresh = counts(recount)

@@ -71,10 +71,11 @@ def _retire_pooled(db: peewee.Database) -> None:
     if not db.is_closed():
         db.close()  # this thread's own connection (back to the pool, then closed below)
     if isinstance(db, peewee.SqliteDatabase):
-        if hasattr(db, "close_idle"):
-            db.close_idle()
-    elif hasattr(db, "close_all"):
-        db.close_all()
+        retire = getattr(db, "close_idle", None)
+    else:
+        retire = getattr(db, "close_all", None)
+    if retire is not None:  # a pool (a plain database has only this thread's connection)
+        retire()
 
 
 def is_sqlite() -> bool:

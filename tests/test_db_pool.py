@@ -4,6 +4,7 @@ was still running when the next test started)."""
 
 from __future__ import annotations
 
+import shutil
 import threading
 
 from server import db as dbmod
@@ -23,8 +24,6 @@ def _hold_a_connection(database, ready: threading.Event, go_on: threading.Event,
 
 
 def _run_while_another_thread_holds_a_connection(tmp_path, sqlite_template, action) -> dict:
-    import shutil
-
     path = tmp_path / "pool.db"
     shutil.copy(sqlite_template, path)
     old = dbmod.make_database(f"sqlite:///{path}", tmp_path)
@@ -56,8 +55,6 @@ def test_disposing_leaves_another_threads_sqlite_connection_working(tmp_path, sq
 
 
 def test_disposing_closes_idle_sqlite_connections(tmp_path, sqlite_template):
-    import shutil
-
     path = tmp_path / "idle.db"
     shutil.copy(sqlite_template, path)
     database = dbmod.make_database(f"sqlite:///{path}", tmp_path)

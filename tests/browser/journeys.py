@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import time
-
 from helpers import PASSWORD
 
 PIN = "calm river 42"
@@ -46,13 +44,8 @@ SYNCED_SINCE = """(since) => import('/app/js/db.js').then(async (db) =>
 
 
 def wait_synced_since(phone, since_ms, timeout=15):
-    """A sync that reached the server after `since_ms` (the phone's clock, Date.now()) has finished. Polled from
-    Python: the check returns a promise, which Playwright's wait_for_function would take as true at once."""
-    end = time.monotonic() + timeout
-    while not phone.js(SYNCED_SINCE, since_ms):
-        if time.monotonic() > end:
-            raise AssertionError(f"no sync finished within {timeout} s")
-        time.sleep(0.05)
+    """A sync that reached the server after `since_ms` (the phone's clock, Date.now()) has finished."""
+    phone.wait_js(SYNCED_SINCE, since_ms, timeout=timeout)
 
 
 def unsynced(phone) -> int:

@@ -41,6 +41,21 @@ class Phone:
         self.wait_js("([c, t]) => [...document.querySelectorAll(c)].some((e) => e.textContent.includes(t))",
                      [css, text], timeout=timeout)
 
+    def wait_js(self, fn, arg=None, timeout=WAIT):
+        """Until `fn` (which may return a promise) gives a true value. Polled from Python in both engines:
+        Playwright's wait_for_function takes a returned promise as true at once."""
+        end = time.monotonic() + timeout
+        while True:
+            value = self._probe(fn, arg)
+            if value:
+                return value
+            if time.monotonic() > end:
+                raise JourneyTimeout(f"{self.engine}: waited {timeout} s for {fn}")
+            time.sleep(0.05)
+
+    def _probe(self, fn, arg):
+        return self.js(fn, arg)
+
 
 class ChromiumPhone(Phone):
     engine = "chromium"
@@ -62,8 +77,13 @@ class ChromiumPhone(Phone):
     def wait(self, css, timeout=WAIT, state="attached"):
         self.page.wait_for_selector(css, state=state, timeout=timeout * 1000)
 
-    def wait_js(self, fn, arg=None, timeout=WAIT):
-        self.page.wait_for_function(fn, arg=arg, timeout=timeout * 1000)
+    def _probe(self, fn, arg):
+        from playwright.sync_api import Error  # noqa: PLC0415
+
+        try:
+            return self.js(fn, arg)
+        except Error:  # the page is navigating: its context went away mid-check; look again
+            return None
 
     def js(self, fn, arg=None):
         return self.page.evaluate(fn, arg)
@@ -101,23 +121,10 @@ class WebKitPhone(Phone):
     def back(self):
         self.driver.back()
 
-    def _poll(self, probe, what, timeout):
-        end = time.monotonic() + timeout
-        while True:
-            value = probe()
-            if value:
-                return value
-            if time.monotonic() > end:
-                raise JourneyTimeout(f"WebKit: waited {timeout} s for {what}")
-            time.sleep(0.05)
-
     def wait(self, css, timeout=WAIT, state="attached"):
         check = ("(c) => { const e = document.querySelector(c); return !!e && !e.closest('[hidden]')"
                  " && !e.disabled; }") if state == "visible" else "(c) => !!document.querySelector(c)"
         self.wait_js(check, css, timeout=timeout)
-
-    def wait_js(self, fn, arg=None, timeout=WAIT):
-        self._poll(lambda: self.js(fn, arg), fn, timeout)
 
     def js(self, fn, arg=None):
         script = ("const done = arguments[arguments.length - 1];"
