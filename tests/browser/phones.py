@@ -15,6 +15,19 @@ MINIBROWSER = os.environ.get("ALONGSIDE_MINIBROWSER", "/usr/lib/x86_64-linux-gnu
 # How long a journey step may take before it fails: generous, because a loaded 2-core machine running two
 # test workers at once is slow, and a step that passes late is still a pass (time limits belong in bench/).
 WAIT = 40
+# Into view, then until it stays put for two frames, as Playwright waits before a click: a line added above it
+# (a banner, a longer status) would otherwise move it between aiming and clicking, and the click would miss.
+STEADY = """const [el, done] = arguments; el.scrollIntoView({ block: 'center' });
+  let last = null, tries = 0;
+  const check = () => { const r = el.getBoundingClientRect(); const now = [r.top, r.left, r.width, r.height].join();
+    if (now === last || ++tries > 20) done();
+    else { last = now; requestAnimationFrame(() => requestAnimationFrame(check)); } };
+  requestAnimationFrame(check);
+  setTimeout(done, 2000);  // frames may not come (a page put away): click anyway"""
+WHERE = """() => ({ path: location.pathname, locked: !!document.documentElement.dataset.locked,
+  headings: [...document.querySelectorAll('h1')].map((h) => [h.textContent, !!h.closest('[hidden]')]),
+  banners: [...document.querySelectorAll('#banners > *')].map((b) => b.id),
+  status: document.querySelector('#sync-status')?.textContent, scrollY: window.scrollY })"""
 
 
 class JourneyTimeout(AssertionError):
@@ -50,11 +63,18 @@ class Phone:
             if value:
                 return value
             if time.monotonic() > end:
-                raise JourneyTimeout(f"{self.engine}: waited {timeout} s for {fn}")
+                raise JourneyTimeout(f"{self.engine}: waited {timeout} s for {fn}; {self._where()}")
             time.sleep(0.05)
 
     def _probe(self, fn, arg):
         return self.js(fn, arg)
+
+    def _where(self) -> str:
+        """What the phone showed when a wait ran out: its path, headings, and any error the page reported."""
+        try:
+            return "phone: " + repr(self.js(WHERE))
+        except Exception as err:  # the page itself may be what is broken
+            return f"phone: not readable ({err})"
 
 
 class ChromiumPhone(Phone):
@@ -158,7 +178,7 @@ class WebKitPhone(Phone):
         while True:
             element = self._element(css)
             try:  # a redraw may replace the element between finding it and clicking it: find it again
-                self.driver.execute_script("arguments[0].scrollIntoView({ block: 'center' })", element)
+                self.driver.execute_async_script(STEADY, element)
                 element.click()
                 return
             except (ElementClickInterceptedException, StaleElementReferenceException):

@@ -4,7 +4,7 @@ fields are folded under "More details", whose summary says what they hold, and t
 
 from __future__ import annotations
 
-from pwa_steps import add_goal, open_person, sign_in, wait_synced
+from pwa_steps import add_goal, log_visit, open_person, sign_in, wait_synced
 
 from server.models import GoalProgress, Visit
 
@@ -68,3 +68,22 @@ def test_routine_visit_in_six_taps_on_two_screens(live_server, field, page, tmp_
     page.wait_for_selector("h1:text-is('Log a visit')")
     assert "Telephone" in page.locator("#more-details summary").inner_text()
     print("routine visit taps:", taps, "form height to More details:", form_height)
+
+
+def test_a_tap_anywhere_on_a_visit_card_opens_the_visit(live_server, field, page):
+    """Not only its date: a thumb on the card's edge, or a card moved a line down by the status above it just as the
+    worker taps (a longer "Can't reach Alongside" status), still opens the visit."""
+    worker = field.user()
+    field.person(worker, "Alex Example")
+    sign_in(page, live_server.url, worker)
+    open_person(page, "Alex Example")
+    log_visit(page, notes="Walked to the park.")
+    card = page.locator("#visits li.card").first
+    card.scroll_into_view_if_needed()
+    box = card.bounding_box()
+    title = card.locator("a.title").bounding_box()
+    x, y = box["x"] + box["width"] - 12, box["y"] + box["height"] - 8  # far from the title
+    assert y > title["y"] + title["height"] or x > title["x"] + title["width"]
+    page.mouse.click(x, y)
+    page.wait_for_selector("h1:text-is('Visit')")
+    assert page.input_value("textarea[name=notes]") == "Walked to the park."

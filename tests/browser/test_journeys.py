@@ -49,6 +49,7 @@ def test_offline_journey_reload_from_the_service_worker_then_sent_once(live_serv
     unlock(phone)
     phone.wait_heading("Alex Example")
     assert "Not sent yet" in phone.text("#visits")
+    phone.wait_text("#sync-status", UNREACHABLE)  # it tried, and says plainly that nothing went
     phone.click("#visits li:has(.b-wait) a")  # the visit not sent yet
     phone.wait_heading("Visit")
     assert phone.js("() => document.querySelector('textarea[name=notes]').value") == "Second visit, server down"

@@ -53,14 +53,14 @@ export async function person(ctx, id) {
       closed ? null : h("div", { class: "actions" }, h("a", { href: `/app/g/${g.id}/rate`, class: "btn", "aria-label": `Rate now: ${g.title || "goal"}` }, "Rate now")),
       badge(g), g._sync === "rejected" ? h("p", { class: "error", text: reasons(g._errors) }) : null);
   };
-  const visitItem = (v) => h("li", { class: isVoided(v) ? "card voided" : "card" },
+  const visitItem = (v) => h("li", { class: isVoided(v) ? "card tap voided" : "card tap" },
     h("a", { href: `/app/v/${v.id}`, class: "title", text: fmtWhen(v.started_at) }),
     h("p", { class: "sub", text: [word(MODES, v.mode), word(ATTENDANCE, v.attendance), v.concern && v.concern !== "none" ? word(CONCERNS, v.concern) : ""].filter(Boolean).join(" · ") }),
     badge(v), v._sync === "rejected" ? h("p", { class: "error", text: reasons(v._errors) }) : null,
     reviewWords(v) ? h("p", { class: isVoided(v) || v.changed_since_review ? "state" : "sub", text: reviewWords(v) }) : null,
     concernReply(v),
     reviews.filter((r) => r.visit_id === v.id).map((r) => h("p", { class: "feedback", text: `${r.reviewer_name || "Coordinator"}: ${r.comment || ""}` })));
-  const referralItem = (r) => h("li", { class: "card" },
+  const referralItem = (r) => h("li", { class: "card tap" },
     h("a", { href: `/app/r/${r.id}`, class: "title", text: resourceName.get(r.resource_id) || "A resource" }),
     h("p", { class: "sub", text: word(REFERRAL_STATUSES, r.status) + (r.follow_up_at ? ` · follow up ${fmtDay(r.follow_up_at)}` : "") }),
     badge(r), r._sync === "rejected" ? h("p", { class: "error", text: reasons(r._errors) }) : null);
