@@ -11,10 +11,11 @@ import uuid
 import peewee
 import pytest
 from helpers import PASSWORD, TEST_SECRET, api_login
+from pg_empty import empty_postgres
 
 from server import create_app
 from server import db as dbmod
-from server.models import ALL_MODELS, ChangeCounter, Team, User
+from server.models import Team, User
 from server.passwords import hash_password
 
 PG_ADMIN_URL = os.environ.get("ALONGSIDE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -80,9 +81,7 @@ def _reset_postgres(url: str) -> None:
         dbmod.upgrade()
         _pg_migrated.add(url)
     with database.connection_context():
-        tables = ", ".join(f'"{m._meta.table_name}"' for m in ALL_MODELS)
-        database.execute_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-        ChangeCounter.create(name="changes", value=0)
+        empty_postgres(database)
     dbmod.dispose()
 
 

@@ -18,6 +18,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from pg_empty import empty_postgres
 
 from server import sync
 from server.db import database, is_postgres, write_transaction
@@ -42,9 +43,7 @@ VALUES = ["a", "b", "c"]
 
 def reset_database():
     if is_postgres():
-        tables = ", ".join(f'"{m._meta.table_name}"' for m in ALL_MODELS)
-        database.execute_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-        ChangeCounter.create(name="changes", value=0)
+        empty_postgres(database)
     else:
         for model in reversed(ALL_MODELS):
             if model is not ChangeCounter:
