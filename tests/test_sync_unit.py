@@ -475,3 +475,39 @@ def test_many_changes_in_several_tables_page_once_each_on_rev_boundaries(worker,
     for i, revs in enumerate(revs_by_page):
         assert not revs & set().union(*revs_by_page[:i])
     assert cursor == full["cursor"]
+
+
+ODD_TEXT = ["tab\there", "two\nlines\r\nand a carriage return\r", "back\\slash \\N \\t \\\\", "\\N", "",
+            "émoji 🙂 and ünïcode", "quote ' and \" and , and |"]
+
+
+def test_new_records_written_together_keep_every_character(worker, device):
+    """New visits and ratings go in with one statement per table (COPY on PostgreSQL, whose text format escapes
+    tabs, newlines and backslashes): what was typed comes back exactly, and so do the stored answers."""
+    person = person_on_caseload(worker)
+    goal_id = new_id()
+    assert apply(worker, device, mutation("goal", goal_id, {"person_id": str(person.uuid), "title": "Walk"}))[0][
+        "status"] == "applied"
+    batch, visit_ids, rating_ids = [], [], []
+    for text in ODD_TEXT:
+        vid, rid = new_id(), new_id()
+        visit_ids.append(vid)
+        rating_ids.append(rid)
+        batch.append(mutation("visit", vid, visit_fields(person.uuid, notes=text, wellbeing=None)))
+        batch.append(mutation("goal_progress", rid, {"goal_id": goal_id, "visit_id": vid, "rating": 5,
+                                                     "note": text}))
+    results = apply(worker, device, *batch)
+    assert [r["status"] for r in results] == ["applied"] * len(batch)
+    assert [Visit.get(Visit.uuid == v).notes for v in visit_ids] == ODD_TEXT
+    from server.models import GoalProgress
+
+    assert [GoalProgress.get(GoalProgress.uuid == r).note for r in rating_ids] == ODD_TEXT
+    pulled = changes_by_entity(pull(worker, device), "visit")
+    assert [pulled[v]["fields"]["notes"] for v in visit_ids] == ODD_TEXT
+    stored = {str(a.mutation_id): a for a in AppliedMutation.select()}
+    assert all(stored[m["id"]].status == "applied" and stored[m["id"]].content_hash for m in batch)
+    # a refusal keeps what was typed in its stored answer, odd characters and all
+    refused = mutation("visit", new_id(), visit_fields(person.uuid, notes="\t\\N\n", duration_minutes="long"))
+    assert apply(worker, device, refused)[0]["status"] == "rejected"
+    assert json.loads(AppliedMutation.get(AppliedMutation.mutation_id == refused["id"]).result)["fields"][
+        "notes"] == "\t\\N\n"

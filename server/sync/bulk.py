@@ -5,6 +5,9 @@ together, in batch order, each with its rev, before anything else in the batch r
 
 from __future__ import annotations
 
+import datetime as dt
+import io
+
 import peewee
 
 from ..db import database, is_postgres
@@ -23,29 +26,50 @@ def _converter(f):
 
 
 def insert_rows(model, rows: list[dict]) -> None:
-    """Many rows of one model in one prepared INSERT (peewee's insert_many builds SQL per value, which is
-    most of a busy push's time). Rows are keyed by field name and carry every column but `id`."""
+    """Many rows of one model in one statement: a prepared INSERT on SQLite, COPY on PostgreSQL (peewee's
+    insert_many builds SQL per value, which was most of a busy push's time). Rows are keyed by field name and
+    carry every column but `id`."""
     if not rows:
         return
     fields = [f for f in model._meta.sorted_fields if f.name != "id"]
     columns = ", ".join(f'"{f.column_name}"' for f in fields)
-    marks = ", ".join([database.param] * len(fields))
-    sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})'  # noqa: S608 - names from the model
+    into = f'"{model._meta.table_name}" ({columns})'
     plan = [(f.name, _converter(f)) for f in fields]
     params = [[row[name] if conv is None or row[name] is None else conv(row[name]) for name, conv in plan]
               for row in rows]
     with peewee.__exception_wrapper__:  # driver errors as peewee's (IntegrityError: apply_batch retries)
-        _insert(sql, marks, params)
+        if is_postgres():
+            copy_rows(into, params)
+        else:
+            marks = ", ".join([database.param] * len(fields))
+            database.cursor().executemany(f"INSERT INTO {into} VALUES ({marks})", params)  # noqa: S608 - model names
 
 
-def _insert(sql: str, marks: str, params: list) -> None:
-    if is_postgres():
-        import psycopg2.extras  # noqa: PLC0415 - PostgreSQL only. executemany is a round trip per row
+def copy_rows(into: str, params: list) -> None:
+    """PostgreSQL: rows in through COPY, in its text format. A multi-row INSERT of the same rows cost about three
+    times as much: the driver quoted every value into one long statement, and the server parsed it."""
+    text = "".join("\t".join(map(_copy_value, row)) + "\n" for row in params)
+    database.cursor().copy_expert(f"COPY {into} FROM STDIN", io.StringIO(text))
 
-        psycopg2.extras.execute_values(database.cursor(), sql.replace(f"({marks})", "%s"), params,
-                                       page_size=len(params))
-    else:
-        database.cursor().executemany(sql, params)
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_value(value) -> str:
+    if value is None:
+        return "\\N"
+    kind = type(value)
+    if kind is str:
+        return value.translate(_COPY_ESCAPES)
+    if kind is bool:
+        return "t" if value else "f"
+    if kind is int:
+        return str(value)
+    if kind is dt.datetime:  # stored as UTC without a zone, as everywhere in the app
+        return (value if value.tzinfo is None else value.astimezone(dt.UTC).replace(tzinfo=None)).isoformat()
+    if kind is dt.date:
+        return value.isoformat()
+    return str(value).translate(_COPY_ESCAPES)
 
 
 def select_in(columns: list, key, values) -> list[tuple]:
