@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from ..db import utcnow, write_transaction
 from ..models import Device, User
+from ..prepared import Prepared
 from .errors import SyncError
 
 DEVICE_TOUCH_SECONDS = 15
+_DEVICE = Prepared(lambda uuid: Device.select().where(Device.uuid == uuid).limit(1), uuid=Device.uuid)  # every sync
 
 
 def register_device(user: User, name: str) -> Device:
@@ -16,7 +18,7 @@ def register_device(user: User, name: str) -> Device:
 
 def device_for(user: User, device_id) -> Device:
     """The caller's own, unrevoked device, or SyncError (403)."""
-    device = Device.get_or_none(Device.uuid == device_id)
+    device = _DEVICE.first(uuid=device_id)
     if device is None or device.user_id != user.id:
         raise SyncError(403, "unknown_device", "This device is not registered to you. Sign in again to register it.")
     if device.revoked_at is not None:

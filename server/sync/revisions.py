@@ -21,8 +21,11 @@ from peewee import PostgresqlDatabase
 
 from ..db import utcnow
 from ..models import ChangeCounter
+from ..prepared import Prepared
 
 COUNTER = "changes"
+_COUNTER = Prepared(lambda name: ChangeCounter.select(ChangeCounter.value).where(ChangeCounter.name == name).limit(1)
+                    .tuples(), name=ChangeCounter.name)  # every pull reads it first
 
 # While reserved(): .revs is [] until the first rev is asked for, then [value read under the lock, highest
 # rev handed out]; None outside a block.
@@ -93,8 +96,8 @@ def current_rev() -> int:
     revs = getattr(_block, "revs", None)
     if revs:
         return revs[1]
-    row = ChangeCounter.get_or_none(ChangeCounter.name == COUNTER)
-    return row.value if row else 0
+    row = _COUNTER.first(name=COUNTER)
+    return row[0] if row else 0
 
 
 # --- stamping a change ------------------------------------------------------------------------------
