@@ -15,8 +15,14 @@ import uuid as uuidlib
 from dataclasses import dataclass, field
 
 from ..models import CaseloadAssignment, Person, User
+from ..prepared import Prepared
 
 ALL, TEAM, CASELOAD = "all", "team", "caseload"
+# A worker's caseload changes after a cursor: asked on every pull, so built once (prepared.py).
+_RECENT = Prepared(lambda worker, cursor: (CaseloadAssignment.select(
+    CaseloadAssignment.person, CaseloadAssignment.rev, CaseloadAssignment.ended_at.is_null())
+    .where((CaseloadAssignment.worker == worker) & (CaseloadAssignment.rev > cursor)).tuples()),
+    worker=CaseloadAssignment.worker, cursor=CaseloadAssignment.rev)
 
 
 def kind_of(user: User) -> str:
@@ -156,8 +162,7 @@ def pull_scope(user: User, cursor: int, snapshot: int) -> PullScope:
     if kind != CASELOAD:
         return scope
     a = CaseloadAssignment
-    rows = a.select(a.person, a.rev, a.ended_at.is_null()).where((a.worker == user.id) & (a.rev > cursor)).tuples()
-    recent = [tuple(row) for row in rows]  # a few rows, unlike the whole caseload: cheap on every pull
+    recent = [tuple(row) for row in _RECENT.rows(worker=user.id, cursor=cursor)]  # a few rows: cheap on every pull
     if not recent:
         return scope
     older = (a.select(a.person, a.rev, a.ended_at.is_null())
