@@ -8,8 +8,9 @@ the same conversions, as running the query itself.
                        .where(UserSession.token == token).limit(1), token=UserSession.token)
     sess = SESSION.first(token=token)
 
-Each value goes through the field named for it (its db_value), as peewee would convert it in the query. Only
-values may vary: a query whose shape depends on a value (an IN list, an optional condition) is not for this.
+An UPDATE or DELETE runs with `execute`, which gives the number of rows changed. Each value goes through the
+field named for it (its db_value), as peewee would convert it in the query. Only values may vary: a query whose
+shape depends on a value (an IN list, an optional condition) is not for this.
 """
 
 from __future__ import annotations
@@ -46,11 +47,19 @@ class Prepared:
         entry = self._compiled[key] = (query, sql, slots)
         return entry
 
-    def rows(self, **values):
-        """The rows, as iterating the query built with these values would give them."""
+    def _run(self, values: dict):
         query, sql, slots = self._entry()
         params = [self._fields[name].db_value(values[name]) if name else constant for name, constant in slots]
-        return query._get_cursor_wrapper(database.execute_sql(sql, params))
+        return query, database.execute_sql(sql, params)
+
+    def rows(self, **values):
+        """The rows, as iterating the query built with these values would give them."""
+        query, cursor = self._run(values)
+        return query._get_cursor_wrapper(cursor)
+
+    def execute(self, **values) -> int:
+        """For an UPDATE or DELETE: how many rows it changed."""
+        return self._run(values)[1].rowcount
 
     def first(self, **values):
         for row in self.rows(**values):

@@ -48,3 +48,16 @@ def test_a_value_written_into_the_sql_is_refused(app):
     inlined = Prepared(lambda token: UserSession.select().where(UserSession.token == "fixed"), token=UserSession.token)
     with pytest.raises(RuntimeError, match="each value as a parameter"):
         inlined.first(token="anything")
+
+
+def test_an_update_runs_with_its_values_and_says_how_many_rows_it_changed(worker):
+    seen = Prepared(lambda device, now: Device.update(last_seen_at=now, last_sync_at=now).where(Device.id == device),
+                    device=Device.id, now=Device.last_seen_at)
+    first, second = sync.register_device(worker, "Phone"), sync.register_device(worker, "Tablet")
+    when = dt.datetime(2026, 11, 30, 9, 15, 30, 123456)
+    with write_transaction():
+        assert seen.execute(device=first.id, now=when) == 1
+        assert seen.execute(device=-1, now=when) == 0
+    again = Device.get_by_id(first.id)
+    assert again.last_seen_at == when and again.last_sync_at == when
+    assert Device.get_by_id(second.id).last_sync_at is None

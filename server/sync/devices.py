@@ -8,6 +8,8 @@ from ..prepared import Prepared
 from .errors import SyncError
 
 DEVICE_TOUCH_SECONDS = 15
+_SYNCED = Prepared(lambda device, now: Device.update(last_seen_at=now, last_sync_at=now).where(Device.id == device),
+                   device=Device.id, now=Device.last_seen_at)  # every push
 _DEVICE = Prepared(lambda uuid: Device.select().where(Device.uuid == uuid).limit(1), uuid=Device.uuid)  # every sync
 
 
@@ -45,5 +47,4 @@ def touch_device(device: Device, synced: bool) -> None:
 
 def mark_synced(device: Device) -> None:
     """Inside a push's write transaction: the device was seen and synced now."""
-    now = utcnow()
-    Device.update(last_seen_at=now, last_sync_at=now).where(Device.id == device.id).execute()
+    _SYNCED.execute(device=device.id, now=utcnow())
