@@ -78,6 +78,7 @@ def test_team_a_coordinator_sees_nothing_of_team_b(client, two_teams):
     for url in [f"/coordinator/people/{b['person'].uuid}", f"/coordinator/people/{b['person'].uuid}/edit",
                 f"/coordinator/visits/{b['visit'].uuid}", f"/coordinator/users/{b['worker'].uuid}",
                 f"/coordinator/users/{b['coordinator'].uuid}", f"/coordinator/review?worker={b['worker'].uuid}",
+                f"/coordinator/devices/{b['device'].uuid}/revoke", f"/coordinator/users/{b['worker'].uuid}/deactivate",
                 f"/coordinator/reports?team={b['team'].uuid}",
                 f"/coordinator/exports/visits.csv?team={b['team'].uuid}"]:
         response = client.get(url)
@@ -96,7 +97,7 @@ def test_team_a_coordinator_sees_nothing_of_team_b(client, two_teams):
         (f"/coordinator/users/{b['worker'].uuid}/deactivate", {}),
         (f"/coordinator/users/{b['worker'].uuid}/role", {"role": "coordinator"}),
         (f"/coordinator/users/{b['worker'].uuid}/invite", {}),
-        (f"/coordinator/devices/{b['device'].uuid}/revoke", {}),
+        (f"/coordinator/devices/{b['device'].uuid}/revoke", {"confirm": "yes"}),
         (f"/coordinator/alerts/{b['alert'].uuid}/acknowledge", {"note": "x"}),
         (f"/coordinator/alerts/{b['alert'].uuid}/resolve", {"outcome": "other"}),
     ]

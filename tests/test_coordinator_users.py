@@ -81,7 +81,16 @@ def test_deactivate_role_and_device_revoke(app, client, coordinator, worker, mak
     assert "Work phone" in page and "Spare phone" in page
     assert "Never" not in page.split("Work phone", 1)[1].split("</tr>", 1)[0]  # shows the last sync time
 
-    assert post(client, f"/coordinator/devices/{spare.uuid}/revoke").status_code == 302
+    # Revoking wipes the phone with anything not yet synced: a confirmation step first, and a bare POST (a stray
+    # click on an old one-click form) changes nothing.
+    confirm = client.get(f"/coordinator/devices/{spare.uuid}/revoke")
+    assert confirm.status_code == 200 and "not yet synced" in confirm.get_data(as_text=True)
+    assert Device.get_by_id(spare.id).revoked_at is None  # looking changes nothing
+    bare = post(client, f"/coordinator/devices/{spare.uuid}/revoke")
+    assert bare.status_code == 400 and "Nothing has changed yet" in bare.get_data(as_text=True)
+    assert Device.get_by_id(spare.id).revoked_at is None
+    assert post(client, f"/coordinator/devices/{spare.uuid}/revoke", {"confirm": "yes"}).status_code == 302
+    assert client.get(f"/coordinator/devices/{spare.uuid}/revoke").status_code == 302  # already revoked
     spare = Device.get_by_id(spare.id)
     assert spare.revoked_at is not None and spare.revoked_by_id == coordinator.id
     try:

@@ -26,7 +26,8 @@ def test_revoking_a_device_ends_the_session_that_used_it(app, client, worker, co
     laptop = app.test_client()
     api_login(laptop, worker)  # another sign-in that never used the phone: it stays
     coordinator_client = sign_in(app.test_client(), coordinator)
-    assert post(coordinator_client, f"/coordinator/devices/{phone.device_id}/revoke").status_code == 302
+    revoked = post(coordinator_client, f"/coordinator/devices/{phone.device_id}/revoke", {"confirm": "yes"})
+    assert revoked.status_code == 302
     assert "sessions 1" in AuditEvent.get(AuditEvent.action == "device.revoke").detail
 
     # the finding: the same cookie could register a new device, pull everything, fetch a key, and ask who it is

@@ -234,11 +234,32 @@ def user_two_step_reset(user_id):
     return redirect(url_for("coordinator.user_detail", user_id=user.uuid))
 
 
+def _revoke_page(device: Device, status: int = 200, problem: str = ""):
+    return render_template("coordinator/device_revoke.html", device=device, owner=device.user,
+                           problem=problem), status
+
+
+@bp.get("/devices/<device_id>/revoke")
+def device_revoke_confirm(device_id):
+    """The confirmation step: revoking wipes the phone at its next contact, with anything on it not yet synced
+    (a lost or stolen phone, or one handed back). Looking changes nothing."""
+    device = get_device_or_404(device_id)
+    check_can_manage(device.user)
+    if device.revoked_at is not None:
+        flash(f"“{device.name}” is already revoked.", "ok")
+        return redirect(url_for("coordinator.user_detail", user_id=device.user.uuid))
+    return _revoke_page(device)
+
+
 @bp.post("/devices/<device_id>/revoke")
 def device_revoke(device_id):
+    """Acts only with the confirmation page's explicit `confirm=yes`, as deactivating does: a stray click on an
+    old one-click form shows the confirmation again and wipes nothing."""
     device = get_device_or_404(device_id)
     check_can_manage(device.user)
     if device.revoked_at is None:
+        if request.form.get("confirm") != "yes":
+            return _revoke_page(device, 400, "Nothing has changed yet. Please confirm below.")
         with write_transaction():
             (Device.update(revoked_at=utcnow(), revoked_by=current_user.id)
              .where(Device.id == device.id).execute())

@@ -63,6 +63,9 @@ def _shape(field, team):
 
         team.alert = raise_alert("concern", team.people[0].team_id, subject_uuid=str(team.visits[0].uuid),
                                  worker=team.workers[0], person=team.people[0], now=now)
+        from server.models import Device
+
+        team.device = Device.create(user=team.workers[0], name="Sam's work phone")  # to revoke (a confirmation page)
         team.supervision = SupervisionSession.create(
             worker=team.workers[0], team=team.workers[0].team_id, recorded_by=team.coordinator, held_on=now.date(),
             topics="Pacing the week", actions="Book a day off", rev=next_rev())
@@ -100,6 +103,7 @@ def pages(team, voided, changed) -> dict[str, list[str]]:
         "coordinator.user_new": ["/coordinator/users/new"],
         "coordinator.user_detail": [f"/coordinator/users/{worker.uuid}"],
         "coordinator.user_deactivate_confirm": [f"/coordinator/users/{worker.uuid}/deactivate"],
+        "coordinator.device_revoke_confirm": [f"/coordinator/devices/{team.device.uuid}/revoke"],
         "coordinator.reminder_settings": ["/coordinator/reminder-settings"],
         "coordinator.audit_list": ["/coordinator/audit"],
         "account.two_step": ["/account/two-step"],
