@@ -206,3 +206,40 @@ def test_a_serious_concern_pushed_from_the_phone_reaches_the_coordinator_within_
     assert push.received[0]["payload"]["url"] == f"/coordinator/alerts/{alert.uuid}"
     [mail] = smtp.received
     assert "Robin" not in mail["message"].get_content() and "Robin" not in json.dumps(push.received[0]["payload"])
+
+
+def test_a_pass_with_nothing_due_does_not_wait_for_the_write_lock(staff_app, smtp, team, person, coordinator):
+    """Most dispatcher passes find nothing to do (no reminder, message, escalation or check-in due): they must not
+    queue behind a push for the write lock (on SQLite, the one writer). A writer holds it here until the pass has
+    returned; a pass that took it would fail after WRITE_WAIT_SECONDS instead."""
+    from server.models import Reminder
+
+    with write_transaction():
+        acked = alerts.raise_alert("concern", team, subject_uuid=str(uuid.uuid4()), person=person, now=T0)
+        alerts.acknowledge(acked, coordinator, note="Called them", now=T0 + dt.timedelta(minutes=5))
+        alerts.raise_alert("concern", team, subject_uuid=str(uuid.uuid4()), person=person,
+                           now=T0 + dt.timedelta(hours=5))  # not due yet
+        Reminder.create(person=person, kind="visit_evening", body="", send_at=T0 + dt.timedelta(days=3),
+                        visit_at=T0 + dt.timedelta(days=4))
+    one_pass(staff_app, T0 + dt.timedelta(minutes=1))  # what the raised alerts queued is sent now
+    holding, done, errors = threading.Event(), threading.Event(), []
+
+    def writer():
+        try:
+            with dbmod.database.connection_context(), write_transaction():
+                holding.set()
+                done.wait(60)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert holding.wait(30)
+        summary = one_pass(staff_app, T0 + dt.timedelta(hours=3))
+    finally:
+        done.set()
+        thread.join(30)
+    assert errors == []
+    assert summary["escalate_due"] == 0 and summary["claimed"] == 0 and summary["reminders_queued"] == 0
+    assert one_pass(staff_app, T0 + dt.timedelta(hours=8))["escalate_due"] == 1  # one due still escalates

@@ -50,11 +50,14 @@ class ReleaseResult:
 
 def release_batch(now: dt.datetime, batch: int = BATCH) -> ReleaseResult:
     result = ReleaseResult()
+    due = (Reminder.status == "pending") & (Reminder.send_at <= now)
+    if not Reminder.select(Reminder.id).where(due).limit(1).exists():
+        return result  # most passes: nothing due, and no write lock taken (a push may be waiting for it)
     with write_transaction():
         # plain tuples, not model instances: a batch is read in a fraction of the time
         query = (Reminder.select(Reminder.id, Reminder.person, Reminder.kind, Reminder.template, Reminder.visit_at,
                                  Reminder.send_at)
-                 .where((Reminder.status == "pending") & (Reminder.send_at <= now))
+                 .where(due)
                  .order_by(Reminder.send_at, Reminder.id)
                  .limit(batch))
         if dbmod.is_postgres():
