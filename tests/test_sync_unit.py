@@ -9,7 +9,7 @@ from sync_support import make_resource, mutation, new_id, person_on_caseload, vi
 
 from server import sync
 from server.db import utcnow, write_transaction
-from server.models import AppliedMutation, CaseloadAssignment, Conflict, Device, Person, Review, Visit
+from server.models import AppliedMutation, CaseloadAssignment, Conflict, Device, GoalProgress, Person, Review, Visit
 
 
 @pytest.fixture
@@ -499,8 +499,6 @@ def test_new_records_written_together_keep_every_character(worker, device):
     results = apply(worker, device, *batch)
     assert [r["status"] for r in results] == ["applied"] * len(batch)
     assert [Visit.get(Visit.uuid == v).notes for v in visit_ids] == ODD_TEXT
-    from server.models import GoalProgress
-
     assert [GoalProgress.get(GoalProgress.uuid == r).note for r in rating_ids] == ODD_TEXT
     pulled = changes_by_entity(pull(worker, device), "visit")
     assert [pulled[v]["fields"]["notes"] for v in visit_ids] == ODD_TEXT

@@ -70,7 +70,7 @@ class Phone:
         return self.js(fn, arg)
 
     def _where(self) -> str:
-        """What the phone showed when a wait ran out: its path, headings, and any error the page reported."""
+        """What the phone showed when a wait ran out: its path, headings, banners and status line."""
         try:
             return "phone: " + repr(self.js(WHERE))
         except Exception as err:  # the page itself may be what is broken
