@@ -42,3 +42,22 @@ def test_a_failed_referral_save_says_so_and_can_be_tried_again(live_server, fiel
     page.click("#save-referral")
     page.wait_for_selector("#referrals :text('Riverside Food Bank')")
     assert page.locator("h1").inner_text() == "Alex Example"
+
+
+def test_an_empty_goal_is_refused_with_one_message(live_server, field, page):
+    """An empty goal, or one of spaces only, is said once: the field rules (empty) or the form's own check (spaces),
+    never both in the box at the top."""
+    worker = field.user()
+    field.person(worker, "Alex Example")
+    sign_in(page, live_server.url, worker)
+    open_person(page, "Alex Example")
+    page.click("a:text-is('New goal')")
+    page.wait_for_selector("#save-goal")
+    for typed in ("", "   "):
+        page.fill("textarea[name=title]", typed)
+        page.click("#save-goal")
+        page.wait_for_selector(".form-errors:not([hidden])")
+        lines = page.locator(".form-errors p").all_inner_texts()
+        assert len(lines) == 1 and "goal" in lines[0].lower(), lines
+    assert page.locator("h1").inner_text() == "New goal"  # nothing saved
+    assert unsynced(page) == 0

@@ -38,7 +38,9 @@ function goalScreen(ctx, person, goal) {
     save);
   onSubmit(form, save, {
     entity: "goal", // the server's field rules, checked before saving (rules.js)
-    check: () => (formValue(form, "title").trim() ? [] : ["Write the goal in their words."]),
+    // Spaces only (the field rules pass them); an empty title the rules have already said beside the field.
+    check: () => (formValue(form, "title").trim() || form.elements.title.getAttribute("aria-invalid")
+      ? [] : ["Write the goal in their words."]),
     save: () => store.edit([{ entity: "goal", id: goal ? goal.id : store.uuid(), isNew: !goal, fields: {
       person_id: person.id, title: formValue(form, "title").trim(), life_area: formValue(form, "life_area"),
       steps: formValue(form, "steps"), status: formValue(form, "status"), target_date: formValue(form, "target_date") || null,
