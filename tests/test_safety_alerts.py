@@ -17,7 +17,7 @@ from reminder_push_endpoint import PushEndpoint
 from server import db as dbmod
 from server import notify
 from server.db import write_transaction
-from server.models import AuditEvent, OutboxMessage, Person, StaffAlert, StaffAlertChoice, Visit
+from server.models import AuditEvent, OutboxMessage, Person, Reminder, StaffAlert, StaffAlertChoice, Visit
 from server.reminders.dispatch import run_pass
 from server.safety import alerts
 
@@ -212,8 +212,6 @@ def test_a_pass_with_nothing_due_does_not_wait_for_the_write_lock(staff_app, smt
     """Most dispatcher passes find nothing to do (no reminder, message, escalation or check-in due): they must not
     queue behind a push for the write lock (on SQLite, the one writer). A writer holds it here until the pass has
     returned; a pass that took it would fail after WRITE_WAIT_SECONDS instead."""
-    from server.models import Reminder
-
     with write_transaction():
         acked = alerts.raise_alert("concern", team, subject_uuid=str(uuid.uuid4()), person=person, now=T0)
         alerts.acknowledge(acked, coordinator, note="Called them", now=T0 + dt.timedelta(minutes=5))

@@ -108,7 +108,7 @@ class Dispatcher:
         again. (Such a message may have gone out already: at most this one case can repeat.)"""
         now = now or utcnow()
         stale = (OutboxMessage.state == "sending") & (OutboxMessage.claimed_at < now - self.limits.claim_timeout)
-        if not OutboxMessage.select(OutboxMessage.id).where(stale).limit(1).exists():
+        if not OutboxMessage.select().where(stale).exists():
             return 0  # the usual pass: a read, and no write lock (see claim)
         with write_transaction():
             return OutboxMessage.update(state="pending", claimed_at=None).where(stale).execute()
@@ -118,7 +118,7 @@ class Dispatcher:
         due = ((OutboxMessage.state == "pending") & (OutboxMessage.due_at <= now)
                & (OutboxMessage.next_attempt_at.is_null() | (OutboxMessage.next_attempt_at <= now)))
         # A pass with nothing to send takes no write lock: on SQLite (one writer) a push would wait behind it.
-        if not OutboxMessage.select(OutboxMessage.id).where(due).limit(1).exists():
+        if not OutboxMessage.select().where(due).exists():
             return []
         with write_transaction():
             query = (OutboxMessage.select(OutboxMessage.id)

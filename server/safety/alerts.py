@@ -185,7 +185,7 @@ def escalate_due(now: dt.datetime | None = None, batch: int = 500) -> int:
     while True:
         # Most passes find nothing due: a read says so without the write lock (on SQLite the one writer, which a
         # push would otherwise wait behind every few seconds). Anything due a moment later waits for the next pass.
-        if not StaffAlert.select(StaffAlert.id).where(_due(now)).limit(1).exists():
+        if not StaffAlert.select().where(_due(now)).exists():
             return total
         with write_transaction():
             query = (StaffAlert.select(StaffAlert.id, StaffAlert.uuid, StaffAlert.team, StaffAlert.kind,
