@@ -244,8 +244,9 @@ class Resource(SyncedModel):
 
 
 class Visit(SyncedModel):
-    person = ForeignKeyField(Person, backref="visits", on_delete="CASCADE")
-    author = ForeignKeyField(User, backref="visits", on_delete="RESTRICT")
+    # No index of their own (0094): the indexes below that begin with person or author serve them.
+    person = ForeignKeyField(Person, backref="visits", on_delete="CASCADE", index=False)
+    author = ForeignKeyField(User, backref="visits", on_delete="RESTRICT", index=False)
     started_at = DateTimeField()
     duration_minutes = IntegerField(default=60)
     mode = CharField(max_length=2, default="01")
@@ -272,13 +273,13 @@ class Visit(SyncedModel):
 
     class Meta:
         indexes = (
-            (("person", "started_at"), False),
             (("author", "started_at"), False),
             (("started_at",), False),
             (("concern", "concern_ack_at"), False),
             (("person", "rev"), False),  # sync pull: a person's history, in change order
             (("reviewed_at", "started_at"), False),  # coordinator: not yet reviewed, newest first (0020)
-            # coordinator reports read a team's visits from this index alone (0020)
+            # coordinator reports read a team's visits from this index alone (0020); a person's visits by time
+            # read it too (0094 dropped the (person, started_at) index that only repeated its start)
             (("person", "started_at", "deleted", "author", "attendance", "mode", "duration_minutes", "concern"), False),
         )
 
@@ -300,7 +301,7 @@ class Goal(SyncedModel):
 
 
 class GoalProgress(SyncedModel):
-    goal = ForeignKeyField(Goal, backref="progress", on_delete="CASCADE")
+    goal = ForeignKeyField(Goal, backref="progress", on_delete="CASCADE", index=False)  # see Meta (0094)
     visit = ForeignKeyField(Visit, null=True, backref="progress", on_delete="SET NULL")
     author = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
     rating = IntegerField()
@@ -356,7 +357,7 @@ class AppliedMutation(BaseModel):
 
     mutation_id = UUIDField(unique=True)
     device = ForeignKeyField(Device, backref="mutations", on_delete="CASCADE")
-    user = ForeignKeyField(User, backref="+", on_delete="CASCADE")
+    user = ForeignKeyField(User, backref="+", on_delete="CASCADE", index=False)  # see Meta (0094)
     entity = CharField(max_length=30)
     record_id = UUIDField()
     status = CharField(max_length=10)  # applied | conflict | rejected

@@ -1,5 +1,7 @@
 """Migrations: from empty on both engines, recorded, re-runnable, and the result matches the models."""
 
+import importlib
+
 import peewee
 
 from server import db as dbmod
@@ -40,6 +42,37 @@ def test_model_indexes_exist(app):
             for fields, _unique in model._meta.indexes:
                 columns = tuple(model._meta.fields[f].column_name for f in fields)
                 assert columns in present, f"index {columns} missing on {table}"
+
+
+def test_every_foreign_key_is_the_start_of_an_index(app):
+    """A foreign key without an index of its own (0094 dropped those that only repeated the start of another)
+    still begins one: deleting a person, user or goal checks and cascades through it, and the queries that
+    follow it from the parent read it."""
+    database = dbmod.database.obj
+    with database.connection_context():
+        for model in ALL_MODELS:
+            table = model._meta.table_name
+            starts = {tuple(i.columns)[:1] for i in _whole_indexes(database, table)}
+            for field in model._meta.sorted_fields:
+                if isinstance(field, peewee.ForeignKeyField) and not field.primary_key:
+                    assert (field.column_name,) in starts, f"{table}.{field.column_name} begins no index"
+
+
+def test_0094_dropped_the_indexes_that_repeated_the_start_of_another(app):
+    migration = importlib.import_module("server.migrations.0094_fewer_visit_indexes")
+    database = dbmod.database.obj
+    with database.connection_context():
+        for name, table, columns in migration.DROPPED:
+            present = {tuple(i.columns) for i in _whole_indexes(database, table)}
+            wanted = tuple(c.strip() for c in columns.split(","))
+            assert wanted not in present, name
+            assert any(cols[:len(wanted)] == wanted and len(cols) > len(wanted) for cols in present), name
+            assert name not in {i.name for i in database.get_indexes(table)}
+
+
+def _whole_indexes(database, table) -> list:
+    """The table's indexes over every row (a partial index, with WHERE, serves only its own queries)."""
+    return [i for i in database.get_indexes(table) if " WHERE " not in (i.sql or "").upper()]
 
 
 def test_change_counter_seeded(app):

@@ -154,10 +154,11 @@ class Deferred:
         by_model = {model: [row for m, row in rows if m is model] for model in self.ORDER}
         insert_rows(Visit, by_model[Visit])
         ratings = by_model[GoalProgress]
-        pending = {row["visit"].uuid for row in ratings if isinstance(row["visit"], NewVisitRef)}
-        if pending:
-            ids = dict(Visit.select(Visit.uuid, Visit.id).where(Visit.uuid.in_(list(pending))).tuples())
+        pending = {key_of(row["visit"].uuid): row["visit"].uuid for row in ratings
+                   if isinstance(row["visit"], NewVisitRef)}
+        if pending:  # the new visits' ids, just written: read raw, as the batch's other lookups are
+            ids = {key_of(u): vid for u, vid in select_in([Visit.uuid, Visit.id], Visit.uuid, list(pending.values()))}
             for row in ratings:
                 if isinstance(row["visit"], NewVisitRef):
-                    row["visit"] = ids[row["visit"].uuid]
+                    row["visit"] = ids[key_of(row["visit"].uuid)]
         insert_rows(GoalProgress, ratings)

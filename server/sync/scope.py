@@ -25,6 +25,21 @@ _RECENT = Prepared(lambda worker, cursor: (CaseloadAssignment.select(
     worker=CaseloadAssignment.worker, cursor=CaseloadAssignment.rev)
 
 
+def _older(worker, cursor):
+    """The same worker's open assignments from before the cursor of the people in _RECENT: a fixed shape (the
+    people as a subquery, not a list of ids), so it too is built once. An initial pull's pages each named a
+    whole caseload here, and building that list's SQL took 1-2 ms a page."""
+    a, recent = CaseloadAssignment, CaseloadAssignment.alias("recent")
+    return (a.select(a.person, a.rev, a.ended_at.is_null())
+            .where((a.worker == worker) & a.ended_at.is_null() & (a.rev <= cursor)
+                   & a.person.in_(recent.select(recent.person).where((recent.worker == worker)
+                                                                     & (recent.rev > cursor))))
+            .tuples())
+
+
+_OLDER = Prepared(_older, worker=CaseloadAssignment.worker, cursor=CaseloadAssignment.rev)
+
+
 def kind_of(user: User) -> str:
     if user.role == "admin":
         return ALL
@@ -161,14 +176,10 @@ def pull_scope(user: User, cursor: int, snapshot: int) -> PullScope:
     scope = PullScope(kind, cursor, snapshot, scope_value(user), user_id=user.id)
     if kind != CASELOAD:
         return scope
-    a = CaseloadAssignment
     recent = [tuple(row) for row in _RECENT.rows(worker=user.id, cursor=cursor)]  # a few rows: cheap on every pull
     if not recent:
         return scope
-    older = (a.select(a.person, a.rev, a.ended_at.is_null())
-             .where((a.worker == user.id) & a.ended_at.is_null() & (a.rev <= cursor)
-                    & a.person.in_(list({row[0] for row in recent})))
-             .tuples())
+    older = _OLDER.rows(worker=user.id, cursor=cursor)
     open_rows: dict[int, int] = {}
     uncertain: set[int] = set()
     ended: dict[int, int] = {}
