@@ -278,9 +278,11 @@ class Visit(SyncedModel):
             (("concern", "concern_ack_at"), False),
             (("person", "rev"), False),  # sync pull: a person's history, in change order
             (("reviewed_at", "started_at"), False),  # coordinator: not yet reviewed, newest first (0020)
-            # coordinator reports read a team's visits from this index alone (0020); a person's visits by time
-            # read it too (0094 dropped the (person, started_at) index that only repeated its start)
-            (("person", "started_at", "deleted", "author", "attendance", "mode", "duration_minutes", "concern"), False),
+            # coordinator reports read a team's counted visits from this index alone (0020; voided_at since 0095);
+            # a person's visits by time read it too (0094 dropped the (person, started_at) index that only
+            # repeated its start)
+            (("person", "started_at", "deleted", "author", "attendance", "mode", "duration_minutes", "concern",
+              "voided_at"), False),
         )
 
 
