@@ -257,6 +257,20 @@ def test_the_team_report_reads_counted_visits_from_the_covering_index(fresh_stat
                 assert "Seq Scan on visit" not in plan and "visit" in plan, plan
 
 
+def test_the_start_page_counts_visits_to_review_from_their_own_index(fresh_statistics, app, coordinator, login):
+    """The start page's count of visits needing review reads 0096's partial index (only visits waiting for
+    review), not every visit the team ever had: needs_review() must keep naming its condition as the index does."""
+    import flask_login
+
+    from server.coordinator.access import visits
+    from server.visit_state import needs_review
+
+    with app.test_request_context(), database.atomic():
+        flask_login.login_user(coordinator)
+        plan = _plan(*visits().select(Visit.id).where(needs_review()).sql())
+        assert "visit_needs_review" in plan, plan
+
+
 def test_row_ids_beyond_two_million_pack_without_overflow(app, team, worker):
     """A score and its row id are packed as id * 1024 + score + 512: with PostgreSQL's 4-byte ids that product
     passes 2**31 once ids pass 2,097,151 (a few years of a busy service's visits), so it is done in 8 bytes."""
