@@ -14,5 +14,7 @@ def test_0020_indexes_exist(app):
     # 0020's covering index for reports, with voided_at added by 0095 (reports count visits not voided)
     assert ("visit", ("person_id", "started_at", "deleted", "author_id", "attendance", "mode", "duration_minutes",
                       "concern", "voided_at")) in found
+    assert ("visit", ("person_id", "started_at", "deleted", "author_id", "attendance", "mode", "duration_minutes",
+                      "concern")) not in found  # 0020's own, replaced by 0095's
     assert ("audit_event", ("team_id", "at")) in found
     assert ("goal_progress", ("goal_id", "created_at", "rating", "deleted")) in found  # 0021
