@@ -14,7 +14,7 @@ from flask import Response, request, stream_with_context
 from peewee import fn
 
 from ..codes import ATTENDED
-from ..db import database
+from ..db import execute_as_text
 from ..local_time import LocalTimes
 from ..models import VISIT_ATTENDANCE, VISIT_LOCATIONS, VISIT_MODES, Goal, Person, Referral, Resource, User, Visit
 from ..sync.wire import uuid_str
@@ -71,7 +71,7 @@ def keyset(query, time_field, id_field, since=None, until=None, chunk: int | Non
             at = as_datetime(last[0])
             page = query.where((time_field >= at) & (time_field < stop) & ((time_field > at) | (id_field > last[1])))
         sql, params = page.order_by(time_field, id_field).limit(chunk).sql()
-        rows = database.execute_sql(sql, params).fetchall()
+        rows = execute_as_text(sql, params).fetchall()  # uuids and times as text on both engines
         if len(rows) == chunk:
             return rows, (start, rows[-1])
         return rows, ((stop, None) if stop < until else None)

@@ -5,12 +5,11 @@ with peewee on every pull cost more than running them. Rows come back as dicts o
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import peewee
 
-from ..db import database, is_postgres
+from ..db import database, execute_as_text
 from ..models import (
     CaseloadAssignment,
     CheckIn,
@@ -137,33 +136,9 @@ def _cached_rows(key: tuple, build, values: dict) -> list[dict]:
         entry = _SQL_CACHE[key] = (sql, slots)
     sql, slots = entry
     params = [values[name] if name else const for name, const in slots]
-    if is_postgres():  # uuids, times and dates as PostgreSQL's text, as SQLite gives them: wire reads either
-        cursor = database.cursor()
-        for caster in _text_casters():  # before execute: psycopg2 picks a column's caster when the answer comes
-            psycopg2_extensions().register_type(caster, cursor)
-        with peewee.__exception_wrapper__:  # database errors as peewee's, as execute_sql gives them
-            cursor.execute(sql, params)
-    else:
-        cursor = database.execute_sql(sql, params)
+    cursor = execute_as_text(sql, params)  # uuids, times and dates as text on both engines: wire reads either
     names = [column[0] for column in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
-def psycopg2_extensions():
-    import psycopg2.extensions
-
-    return psycopg2.extensions
-
-
-@functools.cache
-def _text_casters() -> tuple:
-    """psycopg2 turns each uuid into a uuid.UUID and each timestamp into a datetime, which the wire form turns
-    straight back into text: half of a big pull's Python time on PostgreSQL. These casters (registered on one
-    cursor at a time) keep PostgreSQL's text."""
-    ext = psycopg2_extensions()
-    return (ext.new_type((2950,), "ALONGSIDE_UUID_TEXT", lambda value, cur: value),
-            ext.new_type((1114,), "ALONGSIDE_TIMESTAMP_TEXT", lambda value, cur: value),
-            ext.new_type((1082,), "ALONGSIDE_DATE_TEXT", lambda value, cur: value))
 
 
 _TOUCHED_SQL: dict = {}
