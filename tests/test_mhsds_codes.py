@@ -20,6 +20,7 @@ from test_oruk_migration import fresh_database  # noqa: F401 - the fixture: an e
 
 from server import codes
 from server import db as dbmod
+from server.local_time import to_local
 from server.models import Visit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -137,3 +138,9 @@ def test_contacts_export_adds_the_return_columns(make_app, make_user):
         assert row["ServiceRequestId"] == f"{person.uuid}-20260105"
         assert (row["CareProfTeamLocalId"], row["SiteIDOfTreat"], row["OrgIDProv"]) == ("PEER01", "RX1AB", "RX1")
     assert rows[str(later.uuid)]["ActLocTypeCode"] == "N01"
+    with app.app_context():  # the contact's date and time of day in the organisation's time zone
+        for visit in (first, later):
+            local = to_local(visit.started_at)
+            row = rows[str(visit.uuid)]
+            assert (row["CareContDate"], row["CareContTime"]) == (local.date().isoformat(),
+                                                                  local.strftime("%H:%M:%S"))

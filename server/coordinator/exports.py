@@ -182,9 +182,9 @@ def export_contacts():
     def rows():
         for (started, _, vid, pid, author, duration, mode, location, attendance, group, *_rest, person) in keyset(
                 _visit_rows(scope), Visit.started_at, Visit.id, scope.since, scope.until):
-            local = times.local(started)
-            yield [uuid_str(vid), uuid_str(pid), names.get(author, ("", ""))[0], local.date().isoformat(),
-                   local.strftime("%H:%M:%S"), duration if attendance in ATTENDED else 0, mode, location, attendance,
+            local = times.iso(started)  # "YYYY-MM-DDTHH:MM:SS+HH:MM", local: its date and its time of day
+            yield [uuid_str(vid), uuid_str(pid), names.get(author, ("", ""))[0], local[:10],
+                   local[11:19], duration if attendance in ATTENDED else 0, mode, location, attendance,
                    _yn(group), *(_text(str(c)) for c in mhsds.return_columns(context, person, started, attendance))]
 
     return csv_response(_filename("contacts-mhsds", scope), CONTACT_HEADER, rows(), prepared=True)
