@@ -259,3 +259,48 @@ def test_no_database_work_starts_while_the_page_is_hidden_or_put_away(live_serve
     phone.open("/app/")
     assert phone.js(LIFECYCLE) == {"waitedWhileHidden": True, "ranWhenShown": True,
                                    "afterPagehide": "PageAwayError", "afterPageshow": "ran"}
+
+
+def test_a_check_in_without_the_server_says_no_one_was_told_then_reaches_it_once(live_server, field, phone):
+    """Lone working (issue 14) on both engines: a visit started while the server cannot be reached says plainly
+    that no one has been told, with the coordinator's number to call; "I need help" says it could not alert
+    anyone and shows the numbers; when the server is back the check-in reaches it exactly once."""
+    from server.models import CheckIn, User
+
+    worker = field.user()
+    coordinator = field.user("coordinator", name="Cass Coordinator")
+    with field.tx():
+        User.update(work_phone="07700 900123").where(User.id == coordinator.id).execute()
+    person = field.person(worker, "Alex Example")
+    sign_in(phone, worker)  # its sync brings the coordinators' numbers to the phone
+    phone.wait_js("() => import('/app/js/db.js').then((s) => s.getMeta('lone_contacts'))"
+                  ".then((c) => !!(c && c.coordinators.length))")
+    open_person(phone, person)
+    phone.click("#start-visit-link")
+    phone.wait_heading("Start visit with Alex Example")
+
+    live_server.stop()
+    phone.select("select[name=length]", "30")
+    phone.fill("input[name=place]", "Flat 2, Elm Street")
+    phone.click("#start-visit")
+    phone.wait("#not-told")
+    told = phone.text("#not-told")
+    assert "No one has been told you are here" in told and "Call Cass Coordinator: 07700 900123" in told
+    assert phone.count("#not-told a[href='tel:07700900123']") == 1
+    phone.click("#need-help")
+    phone.wait_text("#help-box", "The alert could not be sent. Call:")
+    assert phone.count("#help-box a[href='tel:999']") == 1
+    assert field.read(lambda: CheckIn.select().count()) == 0
+
+    live_server.start()
+    phone.js(SYNC_NOW)
+    wait_synced(phone)
+    phone.js(SYNC_NOW)  # a second sync sends nothing again
+    wait_synced(phone)
+    [row] = field.read(lambda: list(CheckIn.select()))
+    assert (row.worker_id, row.person_id, row.place, row.status) == (worker.id, person.id, "Flat 2, Elm Street",
+                                                                      "open")
+    phone.reload()
+    unlock(phone)
+    phone.wait_text("#check-in-status", "Your coordinator can see you are on this visit.")
+    assert phone.count("#not-told") == 0
