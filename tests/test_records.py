@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from peewee import fn
 from sync_support import HttpDevice
 from test_coordinator_common import (
     make_goal,
@@ -128,3 +129,21 @@ def test_anonymise_keeps_the_figures(runner, coordinator, worker):
     assert person.display_name == "Anonymised" and not person.deleted and not list(person.current_workers())
     visit = Visit.get(Visit.person == old)
     assert not visit.deleted and visit.notes == "" and visit.wellbeing == 5
+
+
+def test_a_recent_visit_keeps_a_closed_record(runner, coordinator, worker):
+    """The retention period runs from the latest of the planned end, the last visit and the closing: one visit
+    last month keeps a record whose engagement was closed and ended 21 years ago (the last visits of everyone
+    closed are read together, not one query a person)."""
+    kept = make_person(coordinator.team, worker, name="Kept Record")
+    due = make_person(coordinator.team, worker, name="Due Record")
+    for person in (kept, due):
+        held_about(person, worker, coordinator, person.display_name[:3])
+        close_long_ago(person)
+    with write_transaction():
+        Visit.update(started_at=utcnow() - dt.timedelta(days=30)).where(
+            Visit.id == Visit.select(fn.MAX(Visit.id)).where(Visit.person == kept)).execute()
+    dry = runner.invoke(args=["records", "retention"])
+    assert dry.exit_code == 0, dry.output
+    assert str(due.uuid) in dry.output and str(kept.uuid) not in dry.output
+    assert "1 closed engagement(s)" in dry.output

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from peewee import fn
+
 from ..db import write_transaction
 from ..models import (
     AuditEvent,
@@ -32,12 +34,16 @@ from ..models import (
 from ..sync.revisions import next_rev, stamp_change
 from . import subject_access  # noqa: F401 - its routes (a person's right to their record)
 
+_UNKNOWN = object()
 
-def closed_on(person: Person) -> dt.date:
+
+def closed_on(person: Person, last_visit=_UNKNOWN) -> dt.date:
     """When the engagement closed, as the latest of: its planned end, its last visit, the record's last change
-    (status set to closed). The latest is the safe choice: a record is never kept for less than the period."""
-    last_visit = (Visit.select(Visit.started_at).where(Visit.person == person)
-                  .order_by(Visit.started_at.desc()).scalar())
+    (status set to closed). The latest is the safe choice: a record is never kept for less than the period.
+    `last_visit`: the start of their last visit when the caller already read it (None: they had none)."""
+    if last_visit is _UNKNOWN:
+        last_visit = (Visit.select(Visit.started_at).where(Visit.person == person)
+                      .order_by(Visit.started_at.desc()).scalar())
     days = [d for d in (person.planned_end, _date(last_visit), _date(person.updated_at), person.closed_at) if d]
     return max(days)
 
@@ -51,8 +57,12 @@ def _date(value) -> dt.date | None:
 def due_people(years: int, today: dt.date) -> list[tuple[Person, dt.date]]:
     """Closed engagements whose retention period has passed, oldest first."""
     due = []
-    for person in Person.select().where((Person.status == "closed") & ~Person.deleted).order_by(Person.id):
-        ended = closed_on(person)
+    closed = Person.select().where((Person.status == "closed") & ~Person.deleted)
+    # Everyone's last visit in one query (grouped), not one query per closed person.
+    last_visits = dict(Visit.select(Visit.person, fn.MAX(Visit.started_at))
+                       .where(Visit.person.in_(closed.select(Person.id))).group_by(Visit.person).tuples())
+    for person in closed.order_by(Person.id):
+        ended = closed_on(person, last_visits.get(person.id))
         try:
             keep_until = ended.replace(year=ended.year + years)
         except ValueError:  # 29 February
