@@ -238,8 +238,9 @@ async function pullAll(deviceId) {
 
 // --- sign-in --------------------------------------------------------------------------------------
 
-export async function signIn(email, password) {
-  const res = await request("POST", "/api/v1/auth/login", { body: { email, password } });
+export async function signIn(email, password, oneTimeCode = "") {
+  const body = oneTimeCode ? { email, password, one_time_code: oneTimeCode } : { email, password };
+  const res = await request("POST", "/api/v1/auth/login", { body });
   const previous = await store.getMeta("user");
   if (previous && previous.id !== res.user.id) {
     if (await store.outboxCount()) {

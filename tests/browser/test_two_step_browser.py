@@ -121,3 +121,48 @@ def test_a_coordinator_sets_up_and_uses_two_step_sign_in(playwright_browser, liv
     page.get_by_role("heading", name="Your recovery codes").wait_for()
     assert not errors, errors
     context.close()
+
+
+def test_the_field_app_asks_for_the_code_when_an_account_has_two_step_sign_in(playwright_browser, live_server,
+                                                                              live_app, field, tmp_path):
+    """The field app (360x640) signs in an account with an authenticator: the password alone brings a code field
+    with the server's words, a wrong code is said plainly, the right one signs in. A coordinator who has not set
+    up two-step sign-in is told to do so on a computer first, not that the password is wrong."""
+    from server import totp
+    from server.models import User
+
+    worker = field.user(name="Sam Worker")
+    newcomer = field.user("coordinator", name="Cass Coordinator")
+    secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    with live_app.app_context(), field.tx():  # sealing needs the app's key
+        User.update(totp_secret=totp.seal(worker, secret), totp_enabled_at=User.created_at).where(
+            User.id == worker.id).execute()
+    context = playwright_browser.new_context(viewport=PHONE, service_workers="allow")
+    page = context.new_page()
+
+    def password_step(email: str) -> None:
+        page.goto(live_server.url + "/app/")
+        page.wait_for_selector("html[data-ready]")
+        page.fill("input[name=email]", email)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("form button[type=submit]")
+
+    password_step(newcomer.email)
+    page.wait_for_selector("#signin-error:has-text('Sign in once at /login on a computer')")
+    assert page.locator("input[name=one_time_code]").is_hidden()
+
+    password_step(worker.email)
+    page.wait_for_selector("#signin-error:has-text('Enter the 6-digit code from your authenticator app')")
+    assert page.locator("input[name=one_time_code]").is_visible()
+    assert page.evaluate("document.activeElement.name") == "one_time_code"
+    check_screen(page, "field-app-code", tmp_path)
+    page.click("form button[type=submit]")  # no code yet: asked for, nothing sent
+    assert page.inner_text("#signin-error") == "Enter the code from your authenticator app."
+    page.get_by_label("Code from your authenticator app").fill("000000")
+    page.click("form button[type=submit]")
+    page.wait_for_selector("#signin-error:has-text('That code did not work')")
+    assert page.input_value("input[name=one_time_code]") == ""
+    page.get_by_label("Code from your authenticator app").fill(code(secret))
+    page.click("form button[type=submit]")
+    page.wait_for_selector("#set-pin-screen")  # signed in: the phone's own PIN comes next
+    context.close()
