@@ -180,6 +180,23 @@ def _plan(sql: str, params) -> str:
     return "\n".join(str(r) for r in database.execute_sql("EXPLAIN QUERY PLAN " + sql, params))
 
 
+def statements_of(build, *args) -> list[tuple[str, list]]:
+    """The SQL statements (and their values) `build(*args)` runs."""
+    captured = []
+    real = type(database.obj).execute_sql
+
+    def spy(self, sql, params=None, *more, **kwargs):
+        captured.append((sql, params))
+        return real(self, sql, params, *more, **kwargs)
+
+    type(database.obj).execute_sql = spy
+    try:
+        build(*args)
+    finally:
+        type(database.obj).execute_sql = real
+    return captured
+
+
 @pytest.fixture
 def fresh_statistics(db_url):
     """Before the app and its users: tables as on a new database, planner statistics included (see pg_empty)."""
@@ -207,19 +224,7 @@ def test_the_queries_can_read_the_partial_indexes(fresh_statistics, app, coordin
         assert "visit_open_concern" in plan or "visit_concern_concern_ack_at" in plan, plan
         today = utcnow().date()
         scope = Scope([coordinator.team_id], today - dt.timedelta(days=30), today, "Team")
-        captured = []
-        real = type(database.obj).execute_sql
-
-        def spy(self, sql, params=None, *args, **kwargs):
-            captured.append((sql, params))
-            return real(self, sql, params, *args, **kwargs)
-
-        type(database.obj).execute_sql = spy
-        try:
-            build_outcomes(scope)
-        finally:
-            type(database.obj).execute_sql = real
-        plans = "\n".join(_plan(sql, params) for sql, params in captured)
+        plans = "\n".join(_plan(sql, params) for sql, params in statements_of(build_outcomes, scope))
         assert "visit_person_wellbeing" in plans and "goal_progress_goal_rating" in plans
 
 
@@ -235,19 +240,8 @@ def test_the_team_report_reads_counted_visits_from_the_covering_index(fresh_stat
     with app.test_request_context(), database.atomic():
         flask_login.login_user(coordinator)
         today = utcnow().date()
-        captured = []
-        real = type(database.obj).execute_sql
-
-        def spy(self, sql, params=None, *args, **kwargs):
-            captured.append((sql, params))
-            return real(self, sql, params, *args, **kwargs)
-
-        type(database.obj).execute_sql = spy
-        try:
-            build_report(Scope([coordinator.team_id], today - dt.timedelta(days=365), today, "Team"))
-        finally:
-            type(database.obj).execute_sql = real
-        on_visits = [(sql, params) for sql, params in captured if 'FROM "visit"' in sql]
+        year = Scope([coordinator.team_id], today - dt.timedelta(days=365), today, "Team")
+        on_visits = [(sql, params) for sql, params in statements_of(build_report, year) if 'FROM "visit"' in sql]
         assert len(on_visits) == 3, on_visits  # contacts, people supported, contacts by month
         for sql, params in on_visits:
             plan = _plan(sql, params)
