@@ -156,6 +156,11 @@ def test_the_field_app_asks_for_the_code_when_an_account_has_two_step_sign_in(pl
     assert page.locator("input[name=one_time_code]").is_visible()
     assert page.evaluate("document.activeElement.name") == "one_time_code"
     check_screen(page, "field-app-code", tmp_path)
+    page.fill("input[name=email]", newcomer.email)  # another account: its own answer decides, not this one's
+    assert page.locator("input[name=one_time_code]").is_hidden()
+    page.fill("input[name=email]", worker.email)
+    page.click("form button[type=submit]")
+    page.wait_for_selector("input[name=one_time_code]", state="visible")
     page.click("form button[type=submit]")  # no code yet: asked for, nothing sent
     assert page.inner_text("#signin-error") == "Enter the code from your authenticator app."
     page.get_by_label("Code from your authenticator app").fill("000000")

@@ -15,6 +15,7 @@ export function signIn(ctx, { again = false, email: known = "", title = "", intr
     maxlength: 40, spellcheck: "false", autocapitalize: "off" });
   const codeField = field("Code from your authenticator app", code, { hint: "Or one of your recovery codes." });
   codeField.hidden = true;
+  email.addEventListener("input", () => { codeField.hidden = true; code.value = ""; }); // another account: ask again
   const button = h("button", { type: "submit", class: "btn primary wide" }, "Sign in");
   const form = h("form", { class: "stack", novalidate: true, onsubmit: async (event) => {
     event.preventDefault();
