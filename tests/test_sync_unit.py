@@ -477,6 +477,31 @@ def test_many_changes_in_several_tables_page_once_each_on_rev_boundaries(worker,
     assert cursor == full["cursor"]
 
 
+def test_records_of_several_tables_sharing_the_pages_last_rev_all_come(worker, device):
+    """A page's end found by one look along every changed table's revs, stopped after limit + 1 of them: when
+    it stops at exactly the page's last rev, a table it never reached may hold a row at that rev too, and that
+    row must come on this page (the next page starts after the rev: it would be lost for good)."""
+    from server.models import Goal, Referral
+    from server.sync.revisions import next_rev
+
+    person = person_on_caseload(worker)
+    resource = make_resource()
+    cursor = pull(worker, device, 0, 100_000)["cursor"]
+    with write_transaction():  # one change of three records: one rev
+        rev = next_rev()
+        goal = Goal.create(person=person, created_by=worker, title="Walk", rev=rev)
+        visit = Visit.create(person=person, author=worker, started_at=utcnow(), rev=rev)
+        referral = Referral.create(person=person, resource=resource, created_by=worker, rev=rev)
+    later = [new_id() for _ in range(10)]  # enough after it that the page's end is looked for by rev alone
+    apply(worker, device, *[mutation("visit", vid, visit_fields(person.uuid)) for vid in later])
+    page = pull(worker, device, cursor, 1)
+    assert {(c["entity"], c["record_id"]) for c in page["changes"]} == {
+        ("goal", str(goal.uuid)), ("visit", str(visit.uuid)), ("referral", str(referral.uuid))}
+    assert page["cursor"] == rev and page["more"]
+    rest = pull(worker, device, page["cursor"], 100_000)
+    assert sorted(c["record_id"] for c in rest["changes"]) == sorted(later)
+
+
 ODD_TEXT = ["tab\there", "two\nlines\r\nand a carriage return\r", "back\\slash \\N \\t \\\\", "\\N", "",
             "émoji 🙂 and ünïcode", "quote ' and \" and , and |"]
 

@@ -8,7 +8,7 @@ from ..db import database
 from ..models import Conflict, Device, Goal, GoalProgress, Person, Referral, Review, User, Visit
 from . import wire
 from .devices import touch_device
-from .pull_queries import ORDER, joined_rows, sources, steady_rows, touched
+from .pull_queries import ORDER, joined_rows, sources, steady_revs, steady_rows, touched
 from .revisions import current_rev
 from .scope import PullScope, pull_scope
 
@@ -43,7 +43,7 @@ PROBE_SPAN = 4
 def _page(scope: PullScope, cursor: int, snapshot: int, limit: int) -> tuple[list[tuple], bool, int]:
     """The page after `cursor`: [(rev, order, id, source, row)] sorted, whether there is more, the next cursor."""
     found: list[tuple] = []  # (rev, order, id, source, row)
-    partial: list[tuple] = []  # (source, revs of its changes, at most limit + 1): rows not fetched yet
+    partial: list = []  # sources with more changes than the first look fetches: rows not fetched yet
     joined_cut: list[tuple] = []  # (source, highest vrev fetched) of joined histories cut at limit + 1
     all_sources = sources()
     changed = touched([src.model for src in all_sources], cursor, snapshot)
@@ -52,7 +52,7 @@ def _page(scope: PullScope, cursor: int, snapshot: int, limit: int) -> tuple[lis
         if src.model in changed:
             rows = steady_rows(src, scope, cursor, snapshot, PROBE + 1) if probe else None
             if rows is None or len(rows) > PROBE:
-                partial.append((src, [r["rev"] for r in steady_rows(src, scope, cursor, snapshot, limit + 1, True)]))
+                partial.append(src)
             else:
                 found.extend((row["rev"], ORDER[src.entity], row["id"], src, row) for row in rows)
         if scope.joined and src.person_col is not None:
@@ -60,13 +60,20 @@ def _page(scope: PullScope, cursor: int, snapshot: int, limit: int) -> tuple[lis
             found.extend((row["vrev"], ORDER[src.entity], row["id"], src, row) for row in rows)
             if len(rows) > limit:
                 joined_cut.append((src, rows[-1]["vrev"]))
-    revs = sorted([item[0] for item in found] + [rev for _, src_revs in partial for rev in src_revs])
-    cut = bool(joined_cut) or any(len(src_revs) > limit for _, src_revs in partial)
+    # The lowest limit + 1 revs of those tables together: every rev not among them is above them all, so the
+    # page's end (the limit-th rev of everything) is found among these and `found`.
+    partial_revs = steady_revs(partial, scope, cursor, snapshot, limit + 1)
+    revs = sorted([item[0] for item in found] + [rev for rev, _ in partial_revs])
+    cut = bool(joined_cut) or len(partial_revs) > limit
     upto = snapshot if not cut and len(revs) <= limit else revs[limit - 1]
-    for src, src_revs in partial:  # every row up to the page's end, however many share its last rev
-        if src_revs and src_revs[0] <= upto:
-            found.extend((row["rev"], ORDER[src.entity], row["id"], src, row)
-                         for row in steady_rows(src, scope, cursor, upto, None))
+    # Whose rows come up to the page's end: the tables seen at or below it; every table when the look was cut
+    # at exactly that rev (a table not seen may hold rows sharing it).
+    tied = len(partial_revs) > limit and partial_revs[-1][0] == upto
+    reaching = set(range(len(partial))) if tied else {tag for rev, tag in partial_revs if rev <= upto}
+    for i in sorted(reaching):  # every row up to the page's end, however many share its last rev
+        src = partial[i]
+        found.extend((row["rev"], ORDER[src.entity], row["id"], src, row)
+                     for row in steady_rows(src, scope, cursor, upto, None))
     for src, top in joined_cut:
         if top == upto:  # this history may hold more rows at exactly `upto`: fetch them all
             seen = {item[2] for item in found if item[3] is src}

@@ -158,34 +158,66 @@ def touched(models: list, low: int, high: int) -> set:
     return {model for model, hit in zip(models, row, strict=True) if hit}
 
 
-def steady_rows(src: Source, scope: PullScope, low: int, high: int, limit: int | None,
-                revs_only: bool = False) -> list[dict]:
-    """Changes in (low, high] to records of people in scope since before the cursor (and resources).
-    `revs_only`: just each row's rev (a cheap look along the rev index to find where a page ends)."""
+def _steady_query(src: Source, scope: PullScope, v: dict, revs_only: bool, tag: int = 0):
+    """Changes in (v["low"], v["high"]] to records of people in scope since before the cursor (and resources);
+    `revs_only`: just each row's rev, and `tag` to say which table it came from."""
+    if revs_only:
+        columns = (src.model.rev, peewee.SQL(str(int(tag))).alias("tag"))
+        q = src.model.select(*columns) if src.revs_alone else src.select().select(*columns)
+    else:
+        q = src.select()
+    q = q.where((src.model.rev > v["low"]) & (src.model.rev <= v["high"]))
+    if src.person_col is not None:
+        condition = people_filter(scope.kind, src.person_col(), v.get("scope"), v.get("cursor"))
+        if condition is not None:
+            q = q.where(condition)
+    if src.owner_col is not None:
+        q = q.where(src.owner_col() == v["owner"])
+    return q
+
+
+def _steady_values(srcs: list[Source], scope: PullScope, low: int, high: int) -> dict:
+    values = {"low": low, "high": high}
+    if scope.kind != ALL and any(src.person_col is not None for src in srcs):
+        values.update(scope=scope.value, cursor=scope.cursor)
+    if any(src.owner_col is not None for src in srcs):
+        values["owner"] = scope.user_id
+    return values
+
+
+def steady_rows(src: Source, scope: PullScope, low: int, high: int, limit: int | None) -> list[dict]:
+    """Changes in (low, high] to records of people in scope since before the cursor (and resources), in rev
+    order, whole; at most `limit` of them."""
 
     def build(v):
-        if revs_only:
-            q = src.model.select(src.model.rev) if src.revs_alone else src.select().select(src.model.rev)
-        else:
-            q = src.select()
-        q = q.where((src.model.rev > v["low"]) & (src.model.rev <= v["high"]))
-        if src.person_col is not None:
-            condition = people_filter(scope.kind, src.person_col(), v.get("scope"), v.get("cursor"))
-            if condition is not None:
-                q = q.where(condition)
-        if src.owner_col is not None:
-            q = q.where(src.owner_col() == v["owner"])
-        q = q.order_by(src.model.rev, src.model.id)
+        q = _steady_query(src, scope, v, False).order_by(src.model.rev, src.model.id)
         return q.limit(v["limit"]) if "limit" in v else q
 
-    values = {"low": low, "high": high}
-    if scope.kind != ALL and src.person_col is not None:
-        values.update(scope=scope.value, cursor=scope.cursor)
-    if src.owner_col is not None:
-        values["owner"] = scope.user_id
+    values = _steady_values([src], scope, low, high)
     if limit:
         values["limit"] = limit
-    return _cached_rows(("steady", src.entity, scope.kind, bool(limit), revs_only), build, values)
+    return _cached_rows(("steady", src.entity, scope.kind, bool(limit)), build, values)
+
+
+def steady_revs(srcs: list[Source], scope: PullScope, low: int, high: int, limit: int) -> list[tuple[int, int]]:
+    """The `limit` lowest revs of changes in (low, high] across these tables, each as (rev, index of its table in
+    `srcs`), in one statement: a look along each table's rev index, merged, that stops at `limit` (to find where a
+    page ends). A look per table read up to `limit` revs of each, most of them past the page's end when a table's
+    changes are spread thin."""
+    if not srcs:
+        return []
+
+    def build(v):
+        arms = [_steady_query(src, scope, v, True, i) for i, src in enumerate(srcs)]
+        union = arms[0]
+        for arm in arms[1:]:
+            union = union.union_all(arm)
+        return union.order_by(peewee.SQL("1")).limit(v["limit"])
+
+    values = _steady_values(srcs, scope, low, high)
+    values["limit"] = limit
+    rows = _cached_rows(("steady_revs", tuple(src.entity for src in srcs), scope.kind), build, values)
+    return [(row["rev"], row["tag"]) for row in rows]
 
 
 def joined_rows(src: Source, scope: PullScope, exact: int | None, limit: int | None) -> list[dict]:
