@@ -14,6 +14,7 @@ from pathlib import Path
 
 from conftest import go_offline, go_online
 from helpers import PASSWORD
+from push_delivery import deliver_push
 from pwa_steps import open_app, open_person, reload, sign_in, sync_now, wait_synced
 from reminder_push_endpoint import PushEndpoint
 
@@ -63,46 +64,6 @@ def poll(page, expression: str, seconds: float = 15):
         assert time.monotonic() < deadline, f"still false after {seconds} s: {expression}"
         page.wait_for_timeout(100)
     return value
-
-
-def deliver_push(context, page, url: str, payload: dict) -> list:
-    """Hand the decrypted message to the app's service worker as a push event (DevTools protocol), then read
-    the notifications it shows. Handed again if none shows within a few seconds (on a loaded machine the first
-    hand-over has been seen to vanish, the worker being stopped and restarted around it); the message's tag
-    makes a second showing replace the first, so the list the test reads still holds one."""
-    import time
-
-    context.grant_permissions(["notifications"], origin=url)
-    cdp = context.new_cdp_session(page)
-    registrations, versions = [], []
-    cdp.on("ServiceWorker.workerRegistrationUpdated", lambda e: registrations.extend(e["registrations"]))
-    cdp.on("ServiceWorker.workerVersionUpdated", lambda e: versions.extend(e["versions"]))
-    cdp.send("ServiceWorker.enable")
-
-    def app_registration():
-        live = {r["registrationId"]: r for r in registrations if r["scopeURL"].endswith("/app/")}
-        return next((r for r in live.values() if not r.get("isDeleted")), None)  # the latest word on each
-
-    deadline = time.monotonic() + 15
-    while app_registration() is None and time.monotonic() < deadline:
-        page.wait_for_timeout(100)
-    reg = app_registration()
-    assert reg is not None, registrations
-    shown = []
-    for _attempt in range(3):
-        cdp.send("ServiceWorker.deliverPushMessage", {"origin": url, "registrationId": reg["registrationId"],
-                                                      "data": json.dumps(payload)})
-        # Looked at until the service worker has shown one (a predicate returning a promise is truthy at once,
-        # so page.wait_for_function cannot wait on getNotifications()).
-        deadline = time.monotonic() + 8
-        while time.monotonic() < deadline:
-            shown = page.evaluate("() => navigator.serviceWorker.getRegistration('/app/')"
-                                  ".then((r) => r.getNotifications()).then((ns) => ns.map((n) => [n.body, n.data]))")
-            if shown:
-                return shown
-            page.wait_for_timeout(100)
-    print("no notification shown; registrations:", registrations, "versions:", versions[-4:])
-    return shown
 
 
 def one_pass(live_app, field, now):
@@ -201,7 +162,8 @@ def test_check_in_offline_then_online_overdue_prompt_escalation_resolution(live_
         assert prompted["overdue_pass"] == 1 and prompted["sent"] == 1 and push.problems == []
         [got] = push.received
         assert got["payload"]["body"] == "Are you OK? Tap to check out."
-        shown = deliver_push(context, page, live_server.url, got["payload"])  # the app's sw.js shows it
+        shown = [[n["body"], n["data"]]  # the app's sw.js shows it
+                 for n in deliver_push(context, page, live_server.url, "/app/", got["payload"])]
         assert shown == [["Are you OK? Tap to check out.", {"url": got["payload"]["url"]}]]
         open_app(page, live_server.url, got["payload"]["url"])  # what tapping the notification opens (sw.js)
         sync_now(page)

@@ -9,6 +9,7 @@ import datetime as dt
 import json
 
 import pytest
+from push_delivery import deliver_push
 from reminder_push_endpoint import PushEndpoint
 
 from server.db import utcnow, write_transaction
@@ -89,32 +90,9 @@ def test_turn_on_receive_and_stop(live_server, live_app, browser_context, page, 
     with Dispatcher.from_app(live_app) as dispatcher:
         assert run_pass(dispatcher)["sent"] == 1
     assert endpoint.problems == []
-    plaintext = json.dumps(endpoint.received[0]["payload"])
-
     # ... and its decrypted payload delivered to the service worker's push handler through DevTools
-    cdp = browser_context.new_cdp_session(page)
-    registrations = []
-    cdp.on("ServiceWorker.workerRegistrationUpdated", lambda e: registrations.extend(e["registrations"]))
-    cdp.send("ServiceWorker.enable")
-    reg_ids = set()
-    for _ in range(150):  # the registration events arrive asynchronously; slower on a loaded machine
-        reg_ids = {r["registrationId"] for r in registrations if r["scopeURL"].endswith("/r/") and not r["isDeleted"]}
-        if reg_ids:
-            break
-        page.wait_for_timeout(100)
-    assert reg_ids, registrations
-    cdp.send("ServiceWorker.deliverPushMessage",
-             {"origin": live_server.url, "registrationId": reg_ids.pop(), "data": plaintext})
-    shown = None
-    for _ in range(200):
-        shown = page.evaluate("""async () => {
-            const reg = await navigator.serviceWorker.getRegistration('/r/');
-            const list = await reg.getNotifications();
-            return list.map(n => [n.title, n.body, n.data && n.data.url]);
-        }""")
-        if shown:
-            break
-        page.wait_for_timeout(100)
+    shown = [[n["title"], n["body"], (n["data"] or {}).get("url")]
+             for n in deliver_push(browser_context, page, live_server.url, "/r/", endpoint.received[0]["payload"])]
     assert shown == [["Alongside", endpoint.received[0]["payload"]["body"], "/r/"]]
     assert shown[0][1].startswith("Reminder: your visit is ")
 
